@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KampungKBConfig(AppConfig):
+    name = "kampungkb"
+    verbose_name = _("Users and access")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .roles import post_migrate_sync
+
+        post_migrate.connect(post_migrate_sync, dispatch_uid="kampungkb-sync-groups")

@@ -1,0 +1,61 @@
+"""Form fields and widgets shared by every app."""
+
+import datetime
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+
+class DateInput(forms.DateInput):
+    """The browser's own date picker (on a phone: the native one). It always submits ISO
+    dates; typed dates are read as dd/mm/yyyy (see kampungkb.formats)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%H:%M")
+
+
+class MonthInput(forms.DateInput):
+    input_type = "month"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m")
+
+
+class MonthField(forms.DateField):
+    """A month, submitted as ``YYYY-MM`` (``<input type=month>``) or typed ``MM/YYYY``;
+    cleaned to the first day of that month."""
+
+    widget = MonthInput
+    default_error_messages = {"invalid": _("Enter a month as MM/YYYY.")}
+    _patterns = (
+        re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})(-01)?$"),
+        re.compile(r"^(?P<m>\d{1,2})/(?P<y>\d{4})$"),
+    )
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime.datetime):
+            value = value.date()
+        if isinstance(value, datetime.date):
+            return value.replace(day=1)
+        value = str(value).strip()
+        for pattern in self._patterns:
+            match = pattern.match(value)
+            if match:
+                try:
+                    return datetime.date(int(match["y"]), int(match["m"]), 1)
+                except ValueError:
+                    break
+        raise ValidationError(self.error_messages["invalid"], code="invalid")

@@ -1,0 +1,27 @@
+from django.core.management.base import BaseCommand
+from django.utils.module_loading import import_string
+
+# Each app adds its demo data here, in dependency order. Every seeder is idempotent.
+SEEDERS = [
+    "villages.demo.seed",
+    "activities.demo.seed",
+    "reports.demo.seed",
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (marked as demo) and the demo logins. Safe to run twice."
+
+    def handle(self, *args, **options):
+        from villages.demo import DEMO_PASSWORD, USERS
+
+        for path in SEEDERS:
+            try:
+                seeder = import_string(path)
+            except ImportError:
+                continue
+            seeder(stdout=self.stdout)
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password: {DEMO_PASSWORD}):"))
+        for username, (_first, _last, description) in USERS.items():
+            self.stdout.write(f"  {username:<8} {description}")

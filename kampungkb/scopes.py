@@ -1,0 +1,140 @@
+"""Who may see and change what: the one place where a user's scope is computed.
+
+Every queryset a page, export, report or admin uses starts from a model's
+``visible_to(user)`` / ``editable_by(user)``; those methods build their filters from the
+:class:`Scope` below, computed once per request and cached on the user object.
+
+Roles (a user may hold several at once):
+
+* Dinas (group ``dinas``, or a superuser): everything, verification, master data.
+* Pokja member linked to a user: their own site(s); ketua/sekretaris (and wakil ketua)
+  manage the site profile, figures and member list.
+* OPD coordinator (group ``opd`` and linked to one or more OPD): reads every site; writes only
+  their own OPD's records.
+* Area viewer (Camat/Lurah office): reads the sites of their kecamatan/kelurahan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db.models import Q
+
+DINAS_GROUP = "dinas"
+OPD_GROUP = "opd"
+VIEWER_GROUP = "viewer"
+SCOPE_CACHE_ATTR = "_kampungkb_scope"
+
+
+@dataclass(frozen=True)
+class Scope:
+    authenticated: bool = False
+    is_dinas: bool = False
+    is_opd: bool = False
+    pokja_site_ids: frozenset[int] = field(default_factory=frozenset)
+    managed_site_ids: frozenset[int] = field(default_factory=frozenset)
+    kecamatan_ids: frozenset[int] = field(default_factory=frozenset)
+    kelurahan_ids: frozenset[int] = field(default_factory=frozenset)
+    opd_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def reads_all_sites(self) -> bool:
+        """Dinas and OPD coordinators read every site's registry data."""
+        return self.is_dinas or self.is_opd
+
+    @property
+    def is_pokja(self) -> bool:
+        return bool(self.pokja_site_ids)
+
+    @property
+    def is_viewer(self) -> bool:
+        return bool(self.kecamatan_ids or self.kelurahan_ids)
+
+    def site_q(self, path: str = "") -> Q:
+        """Q matching the sites this scope may *read*, on a model whose site is at ``path``
+        (``""`` for KampungKB itself, ``"site"``, ``"activity__site"``...). Use only where
+        read_all_sites is False, or the Q is needlessly restrictive."""
+        prefix = f"{path}__" if path else ""
+        q = Q(**{f"{prefix}pk__in": self.pokja_site_ids}) if self.pokja_site_ids else Q(pk__in=[])
+        if self.kecamatan_ids:
+            q |= Q(**{f"{prefix}kelurahan__kecamatan_id__in": self.kecamatan_ids})
+        if self.kelurahan_ids:
+            q |= Q(**{f"{prefix}kelurahan_id__in": self.kelurahan_ids})
+        return q
+
+    def area_site_q(self, path: str = "") -> Q:
+        """Q of the sites this scope reads as an *area viewer* only (no Pokja sites)."""
+        prefix = f"{path}__" if path else ""
+        q = Q(pk__in=[])
+        if self.kecamatan_ids:
+            q |= Q(**{f"{prefix}kelurahan__kecamatan_id__in": self.kecamatan_ids})
+        if self.kelurahan_ids:
+            q |= Q(**{f"{prefix}kelurahan_id__in": self.kelurahan_ids})
+        return q
+
+    def manages_site(self, site_id: int) -> bool:
+        return self.is_dinas or site_id in self.managed_site_ids
+
+
+ANONYMOUS_SCOPE = Scope()
+
+
+def get_scope(user) -> Scope:
+    """The user's scope, computed with a handful of small queries once per request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ANONYMOUS_SCOPE
+    cached = getattr(user, SCOPE_CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    group_names = set(user.groups.values_list("name", flat=True))
+    is_dinas = user.is_superuser or DINAS_GROUP in group_names
+
+    PokjaMember = apps.get_model("activities", "PokjaMember")
+    AreaAssignment = apps.get_model("villages", "AreaAssignment")
+    OPD = apps.get_model("activities", "OPD")
+
+    pokja_site_ids, managed_site_ids = set(), set()
+    for site_id, position in (
+        PokjaMember.objects.current().filter(user=user).values_list("site_id", "position")
+    ):
+        pokja_site_ids.add(site_id)
+        if position in PokjaMember.MANAGER_POSITIONS:
+            managed_site_ids.add(site_id)
+
+    kecamatan_ids, kelurahan_ids = set(), set()
+    for kec_id, kel_id in AreaAssignment.objects.filter(user=user).values_list(
+        "kecamatan_id", "kelurahan_id"
+    ):
+        if kec_id:
+            kecamatan_ids.add(kec_id)
+        if kel_id:
+            kelurahan_ids.add(kel_id)
+
+    opd_ids = (
+        frozenset(OPD.objects.filter(coordinators=user).values_list("pk", flat=True))
+        if OPD_GROUP in group_names
+        else frozenset()
+    )
+    scope = Scope(
+        authenticated=True,
+        is_dinas=is_dinas,
+        is_opd=bool(opd_ids),
+        pokja_site_ids=frozenset(pokja_site_ids),
+        managed_site_ids=frozenset(managed_site_ids),
+        kecamatan_ids=frozenset(kecamatan_ids),
+        kelurahan_ids=frozenset(kelurahan_ids),
+        opd_ids=opd_ids,
+    )
+    setattr(user, SCOPE_CACHE_ATTR, scope)
+    return scope
+
+
+def forget_scope(user) -> None:
+    """Drop the cached scope (after changing a user's groups or memberships)."""
+    if hasattr(user, SCOPE_CACHE_ATTR):
+        delattr(user, SCOPE_CACHE_ATTR)
+
+
+def is_dinas(user) -> bool:
+    return get_scope(user).is_dinas

@@ -1,0 +1,211 @@
+"""The one factory module for the whole test suite."""
+
+import datetime
+import io
+
+import factory
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from factory.django import DjangoModelFactory
+from PIL import Image
+
+from activities.models import OPD, Activity, OPDProgram, PokjaMember
+from kampungkb.models import User
+from villages.models import (
+    AreaAssignment,
+    KampungKB,
+    Kecamatan,
+    Kelurahan,
+    KKBPKSnapshot,
+    Kota,
+    PopulationSnapshot,
+    ProfileSnapshot,
+)
+
+PASSWORD = "s3cret-Pa55word!"
+
+
+def image_file(name="photo.jpg", size=(64, 48), fmt="JPEG", color=(200, 120, 40), exif=None):
+    """An in-memory upload of a real image."""
+    buf = io.BytesIO()
+    img = Image.new("RGB", size, color)
+    kwargs = {"exif": exif} if exif is not None else {}
+    img.save(buf, format=fmt, **kwargs)
+    content_type = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}[fmt]
+    return SimpleUploadedFile(name, buf.getvalue(), content_type=content_type)
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name", locale="id_ID")
+    last_name = factory.Faker("last_name", locale="id_ID")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        for name in extracted or ():
+            self.groups.add(Group.objects.get_or_create(name=name)[0])
+
+
+class KotaFactory(DjangoModelFactory):
+    class Meta:
+        model = Kota
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"9{n % 10}.{n % 100:02d}")
+    name = factory.Sequence(lambda n: f"Kota Uji {n}")
+    province_code = factory.LazyAttribute(lambda o: o.code[:2])
+
+
+class KecamatanFactory(DjangoModelFactory):
+    class Meta:
+        model = Kecamatan
+
+    kota = factory.LazyFunction(lambda: Kota.objects.get(code="36.74"))
+    code = factory.Sequence(lambda n: f"36.74.{50 + n % 50:02d}")
+    name = factory.Sequence(lambda n: f"Kecamatan Uji {n}")
+
+
+class KelurahanFactory(DjangoModelFactory):
+    class Meta:
+        model = Kelurahan
+
+    kecamatan = factory.SubFactory(KecamatanFactory)
+    code = factory.Sequence(lambda n: f"{{kec}}.{2000 + n:04d}")
+    name = factory.Sequence(lambda n: f"Kelurahan Uji {n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        kwargs["code"] = kwargs["code"].replace("{kec}", kwargs["kecamatan"].code)
+        return super()._create(model_class, *args, **kwargs)
+
+
+class KampungKBFactory(DjangoModelFactory):
+    class Meta:
+        model = KampungKB
+
+    name = factory.Sequence(lambda n: f"Kampung KB Uji {n}")
+    kelurahan = factory.SubFactory(KelurahanFactory)
+    declared_on = datetime.date(2018, 3, 1)
+    description = "Kampung KB untuk pengujian."
+
+
+class ProfileSnapshotFactory(DjangoModelFactory):
+    class Meta:
+        model = ProfileSnapshot
+
+    site = factory.SubFactory(KampungKBFactory)
+    period = datetime.date(2024, 1, 1)
+    pokja_exists = True
+    sk_issuer = "lurah"
+    sk_number = factory.Sequence(lambda n: f"400/{n}/SK")
+    sk_date = datetime.date(2018, 3, 1)
+    members_count = 12
+    trained_members_count = 5
+
+
+class PopulationSnapshotFactory(DjangoModelFactory):
+    class Meta:
+        model = PopulationSnapshot
+
+    site = factory.SubFactory(KampungKBFactory)
+    period = datetime.date(2024, 1, 1)
+    residents = factory.LazyFunction(lambda: {"20-24_L": 4000, "20-24_P": 4000})
+    families = 2000
+    pus = 1000
+    adolescents = 1500
+    families_with_toddlers = 500
+    families_with_adolescents = 600
+    families_with_elderly = 300
+
+
+class KKBPKSnapshotFactory(DjangoModelFactory):
+    """Adds up by default: 600 users + 400 non-users = the population factory's 1000 PUS."""
+
+    class Meta:
+        model = KKBPKSnapshot
+
+    site = factory.SubFactory(KampungKBFactory)
+    period = datetime.date(2024, 1, 1)
+    participants_bkb = 100
+    participants_bkr = 80
+    participants_bkl = 50
+    participants_uppka = 40
+    participants_pikr = 60
+    kb_iud = 60
+    kb_mow = 20
+    kb_mop = 5
+    kb_condom = 40
+    kb_implant = 75
+    kb_injection = 280
+    kb_pill = 120
+    nonuser_pregnant = 100
+    nonuser_want_child_soon = 180
+    nonuser_want_child_later = 70
+    nonuser_want_no_more = 50
+
+
+class OPDFactory(DjangoModelFactory):
+    class Meta:
+        model = OPD
+
+    name = factory.Sequence(lambda n: f"Dinas Uji {n}")
+    short_name = factory.Sequence(lambda n: f"DU{n}")
+
+
+class PokjaMemberFactory(DjangoModelFactory):
+    class Meta:
+        model = PokjaMember
+
+    site = factory.SubFactory(KampungKBFactory)
+    name = factory.Faker("name", locale="id_ID")
+    position = PokjaMember.Position.ANGGOTA
+    active_from = datetime.date(2018, 3, 1)
+
+
+class AreaAssignmentFactory(DjangoModelFactory):
+    class Meta:
+        model = AreaAssignment
+
+    user = factory.SubFactory(UserFactory)
+
+
+class ActivityFactory(DjangoModelFactory):
+    class Meta:
+        model = Activity
+        skip_postgeneration_save = True
+
+    site = factory.SubFactory(KampungKBFactory)
+    title = factory.Sequence(lambda n: f"Kegiatan {n}")
+    date = datetime.date(2024, 5, 10)
+    category = "reproduksi"
+    place = "Balai warga RW 03"
+    participants_male = 5
+    participants_female = 15
+    status = Activity.Status.DRAFT
+
+    @factory.post_generation
+    def agencies(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.agencies.set(extracted)
+
+
+class OPDProgramFactory(DjangoModelFactory):
+    class Meta:
+        model = OPDProgram
+        skip_postgeneration_save = True
+
+    opd = factory.SubFactory(OPDFactory)
+    title = factory.Sequence(lambda n: f"Program {n}")
+    starts_on = datetime.date(2024, 1, 1)
+
+    @factory.post_generation
+    def sites(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.sites.set(extracted)

@@ -1,0 +1,90 @@
+import pytest
+from django.urls import reverse
+
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def test_dinas_dashboard_lists_kecamatan_without_a_site(client_for, dinas):
+    serpong = f.KelurahanFactory._meta.model.objects.get(code="36.74.01.1008")
+    f.KampungKBFactory(kelurahan=serpong)
+    body = client_for(dinas).get(reverse("dashboard")).content.decode()
+    assert "Kecamatan yang belum memiliki Kampung KB aktif" in body
+    # Every Tangsel kecamatan but Serpong is listed as still without a site.
+    warning = body.split("Kecamatan yang belum memiliki Kampung KB aktif")[1].split("</div>")[0]
+    assert "Setu" in warning and "Pamulang" in warning and "Serpong," not in warning
+
+
+def test_pokja_dashboard_shows_what_is_missing(client_for, pokja_a, site_a):
+    body = client_for(pokja_a).get(reverse("dashboard")).content.decode()
+    assert "Kampung KB A" in body
+    assert "Belum ada profil yang dicatat." in body
+    assert "Perbarui profil" in body  # the ketua manages the site
+
+
+def test_plain_member_sees_the_gaps_but_no_edit_buttons(client_for, member_a, site_a):
+    body = client_for(member_a).get(reverse("dashboard")).content.decode()
+    assert "Kampung KB A" in body
+    assert "Perbarui profil" not in body
+
+
+def test_viewer_dashboard_lists_only_their_kecamatan(client_for, viewer_b, site_a, site_c):
+    body = client_for(viewer_b).get(reverse("dashboard")).content.decode()
+    assert "Kampung KB C" in body
+    assert "Kampung KB A" not in body
+
+
+PAGES = {
+    "dashboard": lambda sites: reverse("dashboard"),
+    "site-list": lambda sites: reverse("villages:site-list"),
+    "site-list-filtered": lambda sites: (
+        reverse("villages:site-list") + f"?kecamatan={sites[0].kelurahan.kecamatan_id}"
+    ),
+    "site-detail": lambda sites: reverse("villages:site-detail", args=[sites[0].pk]),
+    "landing": lambda sites: reverse("landing"),
+}
+
+
+def _count_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_query_counts_do_not_grow_with_the_number_of_sites(
+    page, client_for, dinas, kec_a, django_assert_max_num_queries
+):
+    def build(n):
+        sites = [f.KampungKBFactory(kelurahan__kecamatan=kec_a) for _ in range(n)]
+        for site in sites:
+            f.ProfileSnapshotFactory(site=site)
+            f.PopulationSnapshotFactory(site=site)
+            f.PokjaMemberFactory(site=site)
+        return sites
+
+    client = client_for(dinas)
+    small = build(2)
+    few = _count_queries(client, PAGES[page](small))
+    build(40)
+    many = _count_queries(client, PAGES[page](small))
+    assert few == many, f"{page}: {few} queries with 2 sites, {many} with 42"
+    with django_assert_max_num_queries(20):
+        client.get(PAGES[page](small))
+
+
+def test_site_list_filters_and_paginates(client_for, dinas, kec_a, kec_b):
+    for _ in range(30):
+        f.KampungKBFactory(kelurahan__kecamatan=kec_a)
+    other = f.KampungKBFactory(name="Kampung KB Lain", kelurahan__kecamatan=kec_b)
+    client = client_for(dinas)
+    page1 = client.get(reverse("villages:site-list")).content.decode()
+    assert "31 Kampung KB" in page1
+    assert "?page=2" in page1
+    filtered = client.get(reverse("villages:site-list"), {"kecamatan": kec_b.pk}).content.decode()
+    assert "Kampung KB Lain" in filtered and "1 Kampung KB" in filtered
+    assert other.pk

@@ -1,0 +1,39 @@
+from pathlib import Path
+
+import polib
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_portal_speaks_indonesian_by_default(client_for):
+    body = client_for(None).get(reverse("login")).content.decode()
+    assert '<html lang="id">' in body
+    assert "Masuk" in body and "Nama pengguna" in body
+
+
+def test_english_can_be_chosen(client_for):
+    client = client_for(None)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    body = client.get(reverse("login")).content.decode()
+    assert '<html lang="en">' in body
+    assert "Log in" in body
+
+
+def test_dates_are_shown_day_first(client_for, dinas, site_a):
+    body = client_for(dinas).get(reverse("villages:site-detail", args=[site_a.pk])).content.decode()
+    assert "01/03/2018" in body  # the factory's declaration date
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_catalogs_are_complete(lang):
+    """Every string in the code has an Indonesian translation (the English catalog may
+    leave the English msgid as it is); nothing is fuzzy."""
+    for po_path in (Path(settings.BASE_DIR) / "locale" / lang / "LC_MESSAGES").glob("*.po"):
+        catalog = polib.pofile(str(po_path))
+        assert not catalog.fuzzy_entries(), [e.msgid for e in catalog.fuzzy_entries()][:10]
+        if lang == "id":
+            missing = [e.msgid for e in catalog.untranslated_entries()]
+            assert not missing, missing[:20]

@@ -1,0 +1,58 @@
+from kampungkb.panels import Panel
+
+from .models import KampungKB, KKBPKSnapshot, PopulationSnapshot, ProfileSnapshot
+from .services import kecamatan_coverage, profile_gaps, sites_by_kecamatan
+
+
+def _latest(model, site_ids):
+    """The newest snapshot per site, one query (ordered, first per site in Python)."""
+    latest = {}
+    for snap in model.objects.filter(site_id__in=site_ids).order_by("site_id", "-period"):
+        latest.setdefault(snap.site_id, snap)
+    return latest
+
+
+def panels(request, scope):
+    user = request.user
+    result = []
+    if scope.is_dinas:
+        coverage = list(kecamatan_coverage())
+        result.append(
+            Panel(
+                "villages/panels/dinas_coverage.html",
+                {
+                    "coverage": coverage,
+                    "without_site": [k for k in coverage if k.active_sites == 0],
+                    "total_active": sum(k.active_sites for k in coverage),
+                },
+                order=10,
+            )
+        )
+    if scope.is_pokja:
+        sites = list(
+            KampungKB.objects.visible_to(user)
+            .filter(pk__in=scope.pokja_site_ids)
+            .select_related("kelurahan__kecamatan")
+        )
+        ids = [s.pk for s in sites]
+        profiles = _latest(ProfileSnapshot, ids)
+        populations = _latest(PopulationSnapshot, ids)
+        figures = _latest(KKBPKSnapshot, ids)
+        rows = [
+            {
+                "site": s,
+                "profile": profiles.get(s.pk),
+                "gaps": profile_gaps(profiles.get(s.pk), populations.get(s.pk), figures.get(s.pk)),
+                "manages": s.pk in scope.managed_site_ids,
+            }
+            for s in sites
+        ]
+        result.append(Panel("villages/panels/pokja_site.html", {"rows": rows}, order=20))
+    if scope.is_viewer and not scope.is_dinas:
+        groups = [
+            (kec, sites)
+            for kec, sites in sites_by_kecamatan(KampungKB.objects.visible_to(user))
+            if sites
+        ]
+        result.append(Panel("villages/panels/area_sites.html", {"groups": groups}, order=30))
+    return result

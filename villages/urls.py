@@ -1,0 +1,32 @@
+from django.urls import path
+
+from . import views
+
+app_name = "villages"
+
+urlpatterns = [
+    path("", views.SiteListView.as_view(), name="site-list"),
+    path("baru/", views.SiteCreateView.as_view(), name="site-create"),
+    path("<int:pk>/", views.SiteDetailView.as_view(), name="site-detail"),
+    path("<int:pk>/ubah/", views.SiteUpdateView.as_view(), name="site-update"),
+    path(
+        "<int:site_pk>/profil/baru/",
+        views.ProfileSnapshotCreateView.as_view(),
+        name="profile-create",
+    ),
+    path(
+        "<int:site_pk>/kependudukan/baru/",
+        views.PopulationSnapshotCreateView.as_view(),
+        name="population-create",
+    ),
+    path(
+        "<int:site_pk>/kkbpk/baru/",
+        views.KKBPKSnapshotCreateView.as_view(),
+        name="kkbpk-create",
+    ),
+]
+
+# Public pages (no login) live under /publik/ (see kampungkb.urls).
+public_urlpatterns = [
+    path("<int:pk>/", views.PublicSiteDetailView.as_view(), name="site-detail"),
+]
