@@ -5,8 +5,9 @@ below; each app adds its own. Each provider must run a bounded number of queries
 """
 
 from dataclasses import dataclass, field
+from importlib import import_module
 
-from django.utils.module_loading import import_string
+from django.utils.module_loading import import_string, module_has_submodule
 
 from .scopes import get_scope
 
@@ -14,6 +15,7 @@ PROVIDERS = {
     "dashboard": [
         "villages.dashboard.panels",
         "activities.dashboard.panels",
+        "activities.coordination_panels.dashboard_panels",
         "reports.dashboard.panels",
     ],
     # Public pages: anonymous visitors; panels must show no personal data.
@@ -23,6 +25,7 @@ PROVIDERS = {
     # kwargs: site=<KampungKB>
     "site": [
         "activities.site_panels.panels",
+        "activities.coordination_panels.site_panels",
         "reports.site_panels.panels",
     ],
 }
@@ -39,10 +42,14 @@ def collect(page: str, request, **kwargs) -> list[Panel]:
     scope = get_scope(request.user)
     panels = []
     for path in PROVIDERS[page]:
-        try:
-            provider = import_string(path)
-        except ImportError:
+        if not module_exists(path.rsplit(".", 1)[0]):
             continue  # the app has no panels for this page (yet)
-        panels.extend(provider(request, scope, **kwargs))
+        panels.extend(import_string(path)(request, scope, **kwargs))
     panels.sort(key=lambda p: p.order)
     return panels
+
+
+def module_exists(dotted: str) -> bool:
+    """True when ``app.module`` exists (errors *inside* it are not hidden)."""
+    package, _, name = dotted.rpartition(".")
+    return module_has_submodule(import_module(package), name)

@@ -37,6 +37,7 @@ urlpatterns = [
     path("publik/kampung/", include((villages_public, "public"))),
     path("kegiatan/", include("activities.urls")),
     path("laporan/", include("reports.urls")),
+    path("usulan/", include("activities.usulan_urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path(
         "jsi18n/",

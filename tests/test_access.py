@@ -42,11 +42,11 @@ def url_for(page, site):
     }[page]
 
 
-@pytest.mark.parametrize("page", MATRIX)
-def test_role_page_matrix(page, cast, client_for, site_a):
-    url = url_for(page, site_a)
+@pytest.mark.parametrize("page_name", MATRIX)
+def test_role_page_matrix(page_name, cast, client_for, site_a):
+    url = url_for(page_name, site_a)
     got = {role: client_for(cast[role]).get(url).status_code for role in ROLES}
-    expected = dict(zip(ROLES, MATRIX[page], strict=True))
+    expected = dict(zip(ROLES, MATRIX[page_name], strict=True))
     assert got == expected
 
 

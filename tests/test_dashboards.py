@@ -55,9 +55,9 @@ def _count_queries(client, url):
     return len(ctx.captured_queries)
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page_name", PAGES)
 def test_query_counts_do_not_grow_with_the_number_of_sites(
-    page, client_for, dinas, kec_a, django_assert_max_num_queries
+    page_name, client_for, dinas, kec_a, django_assert_max_num_queries
 ):
     def build(n):
         sites = [f.KampungKBFactory(kelurahan__kecamatan=kec_a) for _ in range(n)]
@@ -69,12 +69,12 @@ def test_query_counts_do_not_grow_with_the_number_of_sites(
 
     client = client_for(dinas)
     small = build(2)
-    few = _count_queries(client, PAGES[page](small))
+    few = _count_queries(client, PAGES[page_name](small))
     build(40)
-    many = _count_queries(client, PAGES[page](small))
-    assert few == many, f"{page}: {few} queries with 2 sites, {many} with 42"
+    many = _count_queries(client, PAGES[page_name](small))
+    assert few == many, f"{page_name}: {few} queries with 2 sites, {many} with 42"
     with django_assert_max_num_queries(20):
-        client.get(PAGES[page](small))
+        client.get(PAGES[page_name](small))
 
 
 def test_site_list_filters_and_paginates(client_for, dinas, kec_a, kec_b):

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from .conftest import assert_no_horizontal_scroll
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_pokja_sees_their_site_on_a_phone(login, demo):

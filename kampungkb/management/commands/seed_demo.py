@@ -1,10 +1,13 @@
 from django.core.management.base import BaseCommand
 from django.utils.module_loading import import_string
 
+from kampungkb.panels import module_exists
+
 # Each app adds its demo data here, in dependency order. Every seeder is idempotent.
 SEEDERS = [
     "villages.demo.seed",
     "activities.demo.seed",
+    "activities.demo_coordination.seed",
     "reports.demo.seed",
 ]
 
@@ -16,11 +19,9 @@ class Command(BaseCommand):
         from villages.demo import DEMO_PASSWORD, USERS
 
         for path in SEEDERS:
-            try:
-                seeder = import_string(path)
-            except ImportError:
-                continue
-            seeder(stdout=self.stdout)
+            if not module_exists(path.rsplit(".", 1)[0]):
+                continue  # that app has no demo data (yet)
+            import_string(path)(stdout=self.stdout)
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password: {DEMO_PASSWORD}):"))
         for username, (_first, _last, description) in USERS.items():
