@@ -37,3 +37,8 @@ def test_catalogs_are_complete(lang):
         if lang == "id":
             missing = [e.msgid for e in catalog.untranslated_entries()]
             assert not missing, missing[:20]
+
+
+def test_an_english_browser_still_gets_indonesian(client_for):
+    body = client_for(None).get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="id">' in body.content.decode()
