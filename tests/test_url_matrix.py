@@ -302,12 +302,17 @@ def test_page_matrix(key, world, client_for):
             assert response.status_code in expected_get(rule.access, role, site), (
                 f"{role} {where}: {response.status_code}"
             )
-            if response.status_code == 302 and role == "anonymous" and rule.access in (
-                LOGIN,
-                LOGIN_LIST,
-                DINAS,
-                SITE_READ,
-                SITE_MANAGE,
+            if (
+                response.status_code == 302
+                and role == "anonymous"
+                and rule.access
+                in (
+                    LOGIN,
+                    LOGIN_LIST,
+                    DINAS,
+                    SITE_READ,
+                    SITE_MANAGE,
+                )
             ):
                 assert response["Location"].startswith(reverse("login"))
             assert_no_leak(world, role, response, where)
@@ -408,7 +413,9 @@ ADMIN_MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label)
 
 @pytest.mark.parametrize("model", ADMIN_MODELS, ids=lambda m: m._meta.label)
 def test_admin_matrix(model, world, client_for):
-    views = {admin_model_view(r)[1] for r in iter_routes() if (admin_model_view(r) or (0,))[0] is model}
+    views = {
+        admin_model_view(r)[1] for r in iter_routes() if (admin_model_view(r) or (0,))[0] is model
+    }
     objs = admin_objects(model, world)
     for role in ROLES:
         user = world["users"][role]
@@ -450,9 +457,10 @@ def test_admin_matrix(model, world, client_for):
                         continue
                     if admin_visible(model, role, user, obj) and model._default_manager.model:
                         manager = model._default_manager
-                        if hasattr(manager, "editable_by") and manager.editable_by(user).filter(
-                            pk=obj.pk
-                        ).exists():
+                        if (
+                            hasattr(manager, "editable_by")
+                            and manager.editable_by(user).filter(pk=obj.pk).exists()
+                        ):
                             continue  # the role may legitimately change it
                     before = domain_counts()
                     snapshot = model._base_manager.filter(pk=obj.pk).values().first()

@@ -40,6 +40,9 @@ def reencode_image(file) -> ContentFile:
     with Image.open(file) as img:
         ext, fmt, options = OUTPUT_FORMATS[img.format]
         img = ImageOps.exif_transpose(img)
+        # Pillow writes some of ``info`` back by default (JPEG comment, XMP, ICC profile):
+        # a script hidden there would survive, so nothing of it is kept.
+        img.info = {}
         if fmt == "JPEG" and img.mode not in ("RGB", "L"):
             img = img.convert("RGB")
         elif fmt in ("PNG", "WEBP") and img.mode not in ("RGB", "RGBA", "L", "LA", "P"):
