@@ -72,7 +72,7 @@ class _LineSerializer(PythonSerializer):
 
 def archived_models():
     """Every concrete model, parents before children."""
-    app_list = {config: None for config in apps.get_app_configs()}
+    app_list = dict.fromkeys(apps.get_app_configs())
     return [
         model
         for model in serializers.sort_dependencies(app_list.items(), allow_cycles=True)

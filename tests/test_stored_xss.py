@@ -135,7 +135,7 @@ def pages(site_a, pokja_a):
             continue  # admin helpers (app index, view on site) show no stored text
         kwargs = {name: objects[OBJECT_KINDS[kind][0]].pk for name, kind in rule.kwargs.items()}
         urls.append(reverse(route.name, kwargs=kwargs))
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         opts = model._meta
         urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
         for obj in model._base_manager.order_by("-pk")[:3]:

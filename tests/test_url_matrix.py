@@ -33,7 +33,6 @@ from . import factories as f
 from .url_classes import (
     ADMIN_CATCH_ALL,
     ADMIN_LOGIN,
-    ADMIN_MODEL_REDIRECT,
     ADMIN_POST,
     ADMIN_STAFF,
     ADMIN_USER_PASSWORD,
@@ -53,7 +52,6 @@ from .url_classes import (
     SITES_MANAGED,
     SITES_READ,
     STAFF_ROLES,
-    Rule,
 )
 
 pytestmark = pytest.mark.django_db

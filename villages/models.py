@@ -288,12 +288,12 @@ class KampungKB(models.Model):
     def __str__(self):
         return self.name
 
-    def get_absolute_url(self):
-        return reverse("villages:site-detail", args=[self.pk])
-
     def save(self, *args, **kwargs):
         neutralise_uploads(self, images=("photo", "org_chart"))
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("villages:site-detail", args=[self.pk])
 
     def clean(self):
         errors = {}
