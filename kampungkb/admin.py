@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +55,14 @@ class ScopedAdminMixin:
         return super().history_form_view(
             request, object_id, version_id, extra_context=extra_context
         )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # As in the portal's views (kampungkb.mixins): the saved object must still be the
+        # user's to edit, or the admin's transaction is rolled back with a 403. A crafted
+        # POST (another OPD, another site) cannot move or create an object out of scope.
+        if not self._editable(request, obj):
+            raise PermissionDenied
 
     def scoped_choices(self, db_field, request):
         """The queryset of choices for a relation field. Defaults to what the user may see

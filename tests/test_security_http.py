@@ -281,3 +281,16 @@ def test_security_headers_on_every_kind_of_page(path, client_for, dinas):
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "target", ["https://penipu.example/", "//penipu.example/", "/\\penipu.example"]
+)
+def test_login_and_language_switch_never_redirect_off_site(pokja_a, target):
+    response = Client().post(
+        f"{LOGIN}?next={target}", {"username": "t_pokja_a", "password": f.PASSWORD, "next": target}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/dasbor/"
+    response = Client().post(reverse("set_language"), {"language": "en", "next": target})
+    assert "penipu" not in response["Location"]

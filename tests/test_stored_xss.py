@@ -50,6 +50,8 @@ def poisoned(cast, site_a, opd_x_agency, client_for, dinas, pokja_a):
 
     def poison(obj):
         for field in free_text_fields(obj):
+            if field.max_length and field.max_length < len(payload(999)):
+                continue  # a 5-character code cannot hold markup (PostgreSQL refuses it)
             n = next(counter)
             setattr(obj, field.attname, payload(n))
             fields[n] = f"{obj._meta.label}.{field.name}"
