@@ -79,8 +79,9 @@ CLASSIFICATION = {
     "admin:auth_user_password_change": Rule(ADMIN_USER_PASSWORD, id="user"),
 }
 
-# Object kinds that fill URL kwargs: fixture names of tests/conftest.py (``None`` entries
-# are computed by the test). Phase 2 adds e.g. "activity": [...].
+# Object kinds that fill URL kwargs: keys of ``world["objects"]`` in tests/test_url_matrix.py
+# (the cast's sites, users...). A new kind (e.g. "activity": ["activity_a_draft", ...]) adds
+# its objects there, with markers for the leak check, and its policy table below.
 OBJECT_KINDS = {
     "site": ["site_a", "site_b", "site_c", "site_inactive"],
     "user": ["user_pokja_a", "superuser"],
