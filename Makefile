@@ -15,6 +15,7 @@ help:
 	@echo "make test   - install and run the test suite (SQLite, or PostgreSQL with DATABASE_URL)"
 	@echo "make lint   - ruff"
 	@echo "make makemessages - refresh locale/*/LC_MESSAGES/django.po"
+	@echo "make bench  - load test: gunicorn + PostgreSQL + Locust (see README)"
 
 # The venv is rebuilt only when pyproject.toml changes (stamp file).
 $(VENV)/.installed: pyproject.toml
@@ -57,6 +58,11 @@ makemessages: install
 	$(PY) manage.py makemessages -l id -l en --no-location --no-obsolete -i '.venv/*' -i 'tests/*' -i 'bench/*'
 	$(PY) manage.py makemessages -d djangojs -l id -l en --no-location --no-obsolete -i '.venv/*' -i 'static/vendor/*' -i 'staticfiles/*'
 	$(PY) manage.py compiletranslations
+
+# Load test on PostgreSQL (BENCH_DATABASE_URL, default kampungkb_bench on 127.0.0.1); prints the table.
+bench: messages
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) bench/loadtest.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media/ staticfiles/

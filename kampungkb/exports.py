@@ -1,8 +1,9 @@
 """Streaming CSV and XLSX responses shared by every export.
 
 Exports contain exactly what the page shows, from the same scoped queryset. Cells that a
-spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) are
-neutralised with a leading apostrophe (CSV/formula injection, OWASP).
+spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab, CR or LF)
+are neutralised with a leading apostrophe (CSV/formula injection, OWASP), and every CSV
+field is quoted.
 """
 
 import csv
@@ -12,10 +13,11 @@ import tempfile
 from collections.abc import Iterable, Sequence
 
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -46,7 +48,9 @@ class _Echo:
 def csv_response(filename: str, header: Sequence, rows: Iterable[Sequence]):
     """A streamed CSV download (UTF-8 with BOM so Excel shows Indonesian text correctly).
     ``rows`` should be a generator over ``.iterator()`` so memory stays flat."""
-    writer = csv.writer(_Echo())
+    # Every field quoted: Excel with Indonesian regional settings splits on ";", and an
+    # unquoted "a;=cmd" would open as a second cell starting with "=".
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
 
     def stream():
         yield "\ufeff"
@@ -55,7 +59,8 @@ def csv_response(filename: str, header: Sequence, rows: Iterable[Sequence]):
             yield writer.writerow([_csv_text(safe_cell(v)) for v in row])
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Quoted/encoded by Django: a site name with quotes cannot break the header.
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 

@@ -15,6 +15,10 @@ DINAS_EXTRA = (
     "kampungkb.add_user",
     "kampungkb.change_user",
     "auth.view_group",
+    # Login lockouts (django-axes): the Dinas unlocks an account by deleting its attempts.
+    "axes.view_accessattempt",
+    "axes.delete_accessattempt",
+    "axes.view_accesslog",
 )
 
 # OPD coordinators: read the registry, manage their own agency's records.

@@ -53,6 +53,14 @@ def site_c(kec_b):
 
 
 @pytest.fixture
+def site_inactive(kec_a):
+    """A site that was closed: not public, not in the landing page counts."""
+    return f.KampungKBFactory(
+        name="Kampung KB Nonaktif", kelurahan__kecamatan=kec_a, is_active=False
+    )
+
+
+@pytest.fixture
 def dinas(db):
     return f.UserFactory(username="t_dinas", groups=[DINAS_GROUP], is_staff=True)
 

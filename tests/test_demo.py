@@ -52,10 +52,11 @@ def test_seed_demo_is_idempotent_and_valid(capsys):
     assert 24 <= months <= 36
 
 
-def test_demo_logins_have_their_roles():
+def test_demo_logins_have_their_roles(rf):
     call_command("seed_demo")
+    request = rf.post("/masuk/")  # login throttling (django-axes) needs the request
     scopes = {
-        name: get_scope(authenticate(username=name, password="kampungkb-demo"))
+        name: get_scope(authenticate(request, username=name, password="kampungkb-demo"))
         for name in ("dinas", "pokja", "pokja2", "opd", "camat")
     }
     assert scopes["dinas"].is_dinas

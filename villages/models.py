@@ -21,6 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from kampungkb.scopes import get_scope
 
+from .uploads import neutralise_uploads, safe_upload_name
 from .validators import validate_document_file, validate_image_file
 
 #: Kampung KB was launched nationally on 14 January 2016 (Cirebon); no site predates it.
@@ -190,8 +191,12 @@ class KampungKBQuerySet(models.QuerySet):
 
 
 def site_upload_to(instance, filename):
-    ext = filename.rsplit(".", 1)[-1].lower()[:5] if "." in filename else "jpg"
-    return f"sites/{timezone.now():%Y/%m}/{instance.kelurahan_id}-{timezone.now():%H%M%S%f}.{ext}"
+    # ``filename`` is the re-encoded copy's (villages.uploads), never the uploader's.
+    return safe_upload_name("sites", filename, prefix=f"{instance.kelurahan_id}-")
+
+
+def sk_upload_to(instance, filename):
+    return safe_upload_name("sk", filename, prefix=f"{instance.site_id}-")
 
 
 class KampungKB(models.Model):
@@ -282,6 +287,10 @@ class KampungKB(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        neutralise_uploads(self, images=("photo", "org_chart"))
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("villages:site-detail", args=[self.pk])
@@ -440,7 +449,7 @@ class ProfileSnapshot(Snapshot):
     sk_valid_until = models.DateField(_("SK Pokja valid until"), null=True, blank=True)
     sk_file = models.FileField(
         _("SK Pokja document"),
-        upload_to="sk/%Y/%m/",
+        upload_to=sk_upload_to,
         blank=True,
         validators=[validate_document_file],
     )
@@ -540,6 +549,10 @@ class ProfileSnapshot(Snapshot):
 
     def __str__(self):
         return f"{self.site} — {self.period:%m/%Y}"
+
+    def save(self, *args, **kwargs):
+        neutralise_uploads(self, documents=("sk_file",))
+        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()

@@ -1,0 +1,239 @@
+#!/usr/bin/env python
+"""Load test: gunicorn on PostgreSQL with the demo data plus synthetic sites, driven by
+Locust (headless, a second process on loopback) for a bounded time.
+
+    make bench                       # or: .venv/bin/python bench/loadtest.py --help
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/kampungkb_bench make bench
+
+Steps: create the bench database if needed, migrate, seed the demo, add synthetic sites
+and the load-test logins (bench/synthetic.py), start gunicorn (2 × cores + 1 sync
+workers, DEBUG off), run Locust (50 Pokja + 10 Dinas users by default, see
+bench/locustfile.py), stop gunicorn and print requests per second, p50/p95/p99 latency
+per page and errors. The last line is ``acknowledged=<n> stored=<n> errors=<n>``:
+activities the server acknowledged vs. found in the database (0/0 until the activity
+submission task is added, see bench/locustfile.py).
+
+Only loopback addresses are used, and the run stops by itself after ``--duration``.
+Not part of ``make test``.
+"""
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kampungkb_bench"
+        ),
+    )
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8104)))
+    parser.add_argument("--pokja", type=int, default=50, help="concurrent Pokja users")
+    parser.add_argument("--dinas", type=int, default=10, help="concurrent Dinas users")
+    parser.add_argument("--duration", type=int, default=90, help="seconds of load")
+    parser.add_argument("--spawn-rate", type=float, default=10, help="users started per second")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    return parser.parse_args()
+
+
+def ensure_database(url):
+    """Create the bench database when it does not exist (PostgreSQL only)."""
+    import psycopg2
+
+    parts = urlparse(url)
+    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
+        sys.exit("The load test runs on PostgreSQL: give a postgres:// URL.")
+    name = parts.path.lstrip("/")
+    conn = psycopg2.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username,
+        password=parts.password,
+        dbname="postgres",
+    )
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def manage(env, *args, capture=False):
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=capture,
+        text=True,
+    )
+    return result.stdout
+
+
+def django_eval(env, code):
+    """Run ``code`` with Django set up on the bench database; returns its last line."""
+    out = manage(env, "shell", "-c", code, capture=True)
+    return out.strip().splitlines()[-1]
+
+
+def wait_until_up(url, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/masuk/", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    sys.exit(f"gunicorn did not answer on {url} within {timeout}s")
+
+
+def stored_count(env, since):
+    """Activities created by the load-test users since ``since`` (phase 2: the submission
+    task). Until the activities feature exists, nothing is submitted."""
+    code = (
+        "from activities.models import Activity; from django.utils.dateparse import "
+        f"parse_datetime; print(Activity.objects.filter(created_by__username__startswith="
+        f"'bench_', created_at__gte=parse_datetime('{since}')).count())"
+    )
+    return int(django_eval(env, code))
+
+
+def print_table(stats_csv):
+    with open(stats_csv, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    columns = ("requests", 8), ("errors", 6), ("rps", 6), ("p50", 6), ("p95", 6), ("p99", 6)
+    header = f"{'page':<28} " + " ".join(f"{title:>{width}}" for title, width in columns)
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        name = "TOTAL" if row["Name"] == "Aggregated" else row["Name"]
+        print(
+            f"{name:<28} {row['Request Count']:>8} {row['Failure Count']:>6} "
+            f"{float(row['Requests/s']):>6.1f} {row['50%']:>6} {row['95%']:>6} {row['99%']:>6}"
+        )
+    print("(latencies in ms)")
+    total = next(r for r in rows if r["Name"] == "Aggregated")
+    return int(total["Failure Count"])
+
+
+def main():
+    args = parse_args()
+    url = f"http://127.0.0.1:{args.port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "DJANGO_SETTINGS_MODULE": "kampungkb.settings",
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "ERROR",
+    }
+    ensure_database(args.database_url)
+    cores, load = os.cpu_count() or 1, os.getloadavg()[0]
+    print(f"== machine: {cores} cores, load average {load:.1f} before the run")
+    if load > cores / 2:
+        print("   (other work is running here: the latencies below include waiting for a CPU)")
+    database = urlparse(args.database_url).path.lstrip("/")
+    print(f"== preparing {database}: migrate, demo, synthetic sites")
+    manage(env, "compiletranslations", capture=True)
+    manage(env, "migrate", "--no-input", "-v0")
+    manage(env, "seed_demo", capture=True)
+    config = json.loads(
+        django_eval(
+            env,
+            "import json; from axes.models import AccessAttempt; "
+            "AccessAttempt.objects.all().delete(); from bench.synthetic import prepare; "
+            f"print(json.dumps(prepare({args.pokja}, {args.dinas})))",
+        )
+    )
+    since = django_eval(env, "from django.utils import timezone; print(timezone.now().isoformat())")
+    print(f"   {len(config['sites'])} active sites, {args.pokja} Pokja + {args.dinas} Dinas logins")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        users_file, ack_file = Path(tmp) / "users.json", Path(tmp) / "acknowledged.txt"
+        users_file.write_text(json.dumps(config))
+        print(f"== gunicorn: {args.workers} workers on {url}")
+        gunicorn_log = (Path(tmp) / "gunicorn.log").open("w")
+        gunicorn = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "kampungkb.wsgi",
+                "--workers",
+                str(args.workers),
+                "--bind",
+                f"127.0.0.1:{args.port}",
+                "--timeout",
+                "60",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=gunicorn_log,
+        )
+        try:
+            wait_until_up(url)
+            print(
+                f"== locust: {args.pokja + args.dinas} users, {args.spawn_rate}/s spawn, "
+                f"{args.duration}s"
+            )
+            subprocess.run(
+                [
+                    str(BIN / "locust"),
+                    "-f",
+                    str(ROOT / "bench" / "locustfile.py"),
+                    "--headless",
+                    "-u",
+                    str(args.pokja + args.dinas),
+                    "-r",
+                    str(args.spawn_rate),
+                    "-t",
+                    f"{args.duration}s",
+                    "--host",
+                    url,
+                    "--csv",
+                    str(Path(tmp) / "run"),
+                    "--only-summary",
+                    "--stop-timeout",
+                    "10",
+                    "--loglevel",
+                    "WARNING",
+                ],
+                cwd=ROOT,
+                env={**env, "BENCH_USERS": str(users_file), "BENCH_ACK_FILE": str(ack_file)},
+                check=False,
+                stdout=subprocess.DEVNULL,
+                timeout=args.duration + 120,
+            )
+        finally:
+            gunicorn.terminate()
+            gunicorn.wait(timeout=30)
+            gunicorn_log.close()
+        print()
+        errors = print_table(Path(tmp) / "run_stats.csv")
+        failures = Path(tmp) / "run_failures.csv"
+        if errors and failures.exists():
+            print(failures.read_text())
+        acknowledged = len(ack_file.read_text().split()) if ack_file.exists() else 0
+    stored = stored_count(env, since)
+    print(f"(load average after the run: {os.getloadavg()[0]:.1f} on {cores} cores)")
+    print(f"acknowledged={acknowledged} stored={stored} errors={errors}")
+
+
+if __name__ == "__main__":
+    main()
