@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.db.models import Count, Exists, OuterRef
+from django.db.models.functions import Lower
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -90,7 +91,7 @@ def build_matrix(user, start, end, kecamatan=None, kind="") -> Matrix:
     agencies = OPD.objects.visible_to(user).active()
     if kind:
         agencies = agencies.filter(kind=kind)
-    agencies = list(agencies.order_by("name"))
+    agencies = list(agencies.order_by(Lower("short_name"), "name"))  # rows show short names
     site_ids = [s.pk for s in sites]
 
     counts: dict[tuple[int, int], Cell] = defaultdict(Cell)

@@ -495,3 +495,21 @@ def test_coordinator_imports_activities_their_agency_ran(client_for, opd_x, opd_
     activity = Activity.objects.get()
     assert activity.recorded_by_opd == opd_x_agency
     assert opd_x_agency in activity.agencies.all()
+
+
+def test_import_page_and_history_run_a_fixed_number_of_queries(client_for, pokja_a, site_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(pokja_a)
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("coordination:import")).status_code == 200
+        return len(ctx.captured_queries)
+
+    upload(client, "activities", [ACT, act_row(site_a, "Satu")])
+    few = count()
+    for i in range(5):
+        upload(client, "activities", [ACT, act_row(site_a, f"Lagi {i}")])
+    assert count() == few

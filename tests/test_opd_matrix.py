@@ -159,3 +159,34 @@ def test_query_count_does_not_grow(
     assert count() == few
     with django_assert_max_num_queries(15):
         client.get(reverse("reports:opd-matrix"), {**PERIOD, "format": "xlsx"})
+
+
+def test_site_page_agency_panel_runs_a_fixed_number_of_queries(
+    client_for, dinas, site_a, opd_x_agency
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def build(n):
+        for i in range(n):
+            agency = f.OPDFactory()
+            f.OPDProgramFactory(opd=agency, sites=[site_a], title=f"Program {i}")
+            f.ActivityFactory(
+                site=site_a, status="verified", recorded_by_opd=agency, agencies=[opd_x_agency]
+            )
+            f.UsulanFactory(site=site_a, opd=agency)
+
+    client = client_for(dinas)
+    url = reverse("villages:site-detail", args=[site_a.pk])
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get(url).content.decode()
+        return len(ctx.captured_queries), body
+
+    build(1)
+    few, _body = count()
+    build(12)
+    many, body = count()
+    assert few == many
+    assert "Program 11" in body and "DX" in body
