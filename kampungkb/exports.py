@@ -21,9 +21,19 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+class Highlight:
+    """A value shown on a highlighted (yellow) background in XLSX exports, e.g. the empty
+    cells of a matrix; CSV exports write the plain value."""
+
+    def __init__(self, value):
+        self.value = value
+
+
 def safe_cell(value):
     """A value safe to put in a CSV/XLSX cell: numbers and dates as they are, text that
     starts like a formula prefixed with an apostrophe."""
+    if isinstance(value, Highlight):
+        value = value.value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -81,7 +91,9 @@ def xlsx_response(filename: str, sheets: Iterable[tuple[str, Sequence, Iterable[
         sheet = workbook.create_sheet(title=title[:31])
         sheet.append([_bold(sheet, h) for h in header])
         for row in rows:
-            sheet.append([safe_cell(v) for v in row])
+            sheet.append(
+                [_highlighted(sheet, v) if isinstance(v, Highlight) else safe_cell(v) for v in row]
+            )
     tmp = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
     workbook.save(tmp)
     tmp.seek(0)
@@ -93,4 +105,12 @@ def _bold(sheet, value):
 
     cell = WriteOnlyCell(sheet, value=safe_cell(value))
     cell.font = Font(bold=True)
+    return cell
+
+
+def _highlighted(sheet, value):
+    from openpyxl.styles import PatternFill
+
+    cell = WriteOnlyCell(sheet, value=safe_cell(value))
+    cell.fill = PatternFill("solid", start_color="FFF3CD")
     return cell

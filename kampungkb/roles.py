@@ -38,6 +38,13 @@ OPD_PERMISSIONS = (
     "activities.add_activityphoto",
     "activities.change_activityphoto",
     "activities.delete_activityphoto",
+    "activities.view_activitytransition",
+    # Usulan addressed to (or offered by) their agency: read and answer them in the admin.
+    "activities.view_usulan",
+    "activities.change_usulan",
+    "activities.view_usulantransition",
+    # Their own spreadsheet imports (the history).
+    "activities.view_importbatch",
 )
 
 # Extra permissions other apps register for a group (e.g. usulan for OPD coordinators).

@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import opd_matrix
 
 app_name = "reports"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("matriks-opd/", opd_matrix.opd_matrix, name="opd-matrix"),
+]

@@ -2,14 +2,17 @@
 
 import datetime
 import io
+import zipfile
 
 import factory
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from factory.django import DjangoModelFactory
+from openpyxl import Workbook
 from PIL import Image
 
-from activities.models import OPD, Activity, OPDProgram, PokjaMember
+from activities.models import OPD, Activity, OPDProgram, PokjaMember, Usulan
 from kampungkb.models import User
 from villages.models import (
     AreaAssignment,
@@ -209,3 +212,112 @@ class OPDProgramFactory(DjangoModelFactory):
     def sites(self, create, extracted, **kwargs):
         if create and extracted:
             self.sites.set(extracted)
+
+
+class UsulanFactory(DjangoModelFactory):
+    """An usulan as stored; tests of the workflow send them through
+    ``activities.usulan_services`` instead."""
+
+    class Meta:
+        model = Usulan
+
+    direction = Usulan.Direction.UP
+    site = factory.SubFactory(KampungKBFactory)
+    opd = factory.SubFactory(OPDFactory)
+    kind = Usulan.Kind.TRAINING
+    title = factory.Sequence(lambda n: f"Usulan {n}")
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=14))
+
+
+def xlsx_bytes(rows, *, title="Data"):
+    """An XLSX workbook (bytes) whose first sheet holds ``rows``; a string starting with
+    "=" is written as a formula."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    buf = io.BytesIO()
+    workbook.save(buf)
+    return buf.getvalue()
+
+
+def xlsx_upload(rows, name="data.xlsx", content=None):
+    return SimpleUploadedFile(
+        name,
+        content if content is not None else xlsx_bytes(rows),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def with_macros(content: bytes) -> bytes:
+    """The same workbook with a VBA project inside, as Excel saves an .xlsm."""
+    src = zipfile.ZipFile(io.BytesIO(content))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"spreadsheetml.sheet.main+xml", b"sheet.macroEnabled.main+xml")
+            out.writestr(item, data)
+        out.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 fake VBA project")
+    return buf.getvalue()
+
+
+def xlsx_many_rows(header, row, n, *, dimension=True, declared_rows=None):
+    """A minimal XLSX with ``header`` and ``n`` copies of ``row`` (text cells), written as
+    XML directly: openpyxl would take seconds for 100,000 rows."""
+    from xml.sax.saxutils import escape
+
+    from openpyxl.utils import get_column_letter
+
+    def cells(values, r):
+        return "".join(
+            f'<c r="{get_column_letter(i + 1)}{r}" t="inlineStr">'
+            f"<is><t>{escape(str(v))}</t></is></c>"
+            for i, v in enumerate(values)
+        )
+
+    body = "".join(
+        f'<row r="{r}">{cells(header if r == 1 else row, r)}</row>' for r in range(1, n + 2)
+    )
+    last = declared_rows or n + 1
+    dim = f'<dimension ref="A1:{get_column_letter(len(header))}{last}"/>' if dimension else ""
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel_ns = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    files = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org'
+            '/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.'
+            'openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="'
+            'application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.'
+            'openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/'
+            'worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'spreadsheetml.worksheet+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+            'schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook {ns} {rel_ns}><sheets><sheet '
+            'name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+            'schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+            'Target="worksheets/sheet1.xml"/></Relationships>'
+        ),
+        "xl/worksheets/sheet1.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><worksheet {ns}>{dim}<sheetData>{body}'
+            "</sheetData></worksheet>"
+        ),
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, text in files.items():
+            out.writestr(name, text)
+    return buf.getvalue()

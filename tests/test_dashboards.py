@@ -73,7 +73,9 @@ def test_query_counts_do_not_grow_with_the_number_of_sites(
     build(40)
     many = _count_queries(client, PAGES[page_name](small))
     assert few == many, f"{page_name}: {few} queries with 2 sites, {many} with 42"
-    with django_assert_max_num_queries(20):
+    # A fixed budget per page (the site page carries the panels of several apps, the menu
+    # an unread-messages count).
+    with django_assert_max_num_queries(25):
         client.get(PAGES[page_name](small))
 
 

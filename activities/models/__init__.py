@@ -16,3 +16,5 @@ from .core import (  # noqa: F401
     TargetGroup,
     photo_upload_to,
 )
+from .imports import ImportBatch  # noqa: F401
+from .usulan import ANSWER_DAYS, Usulan, UsulanTransition  # noqa: F401

@@ -89,6 +89,14 @@ class OPDQuerySet(models.QuerySet):
         """The OPD list itself is Dinas master data."""
         return self.all() if get_scope(user).is_dinas else self.none()
 
+    def represented_by(self, user):
+        """The agencies on whose behalf ``user`` records programs and activities, offers
+        and answers usulan: a coordinator's own agencies; the Dinas acts for any."""
+        scope = get_scope(user)
+        if scope.is_dinas:
+            return self.all()
+        return self.filter(pk__in=scope.opd_ids)
+
     def active(self):
         return self.filter(is_active=True)
 
@@ -246,14 +254,19 @@ class ActivityQuerySet(models.QuerySet):
         """Activities whose content the user may change now: the Pokja of the site (or the
         recording OPD) while draft or returned; the Dinas likewise (verified stays locked
         until reopened)."""
+        return self.managed_by(user).filter(status__in=Activity.EDITABLE_STATUSES)
+
+    def managed_by(self, user):
+        """Activities the user is responsible for, whatever their status: the Pokja's own
+        site's, the ones the coordinator's agency recorded; the Dinas all. (The admin lists
+        these: an OPD coordinator manages their agency's records, not every verified one.)"""
         scope = get_scope(user)
-        editable_status = Q(status__in=Activity.EDITABLE_STATUSES)
         if scope.is_dinas:
-            return self.filter(editable_status)
+            return self.all()
         q = Q(site_id__in=scope.pokja_site_ids) if scope.pokja_site_ids else Q(pk__in=[])
         if scope.opd_ids:
             q |= Q(recorded_by_opd_id__in=scope.opd_ids)
-        return self.filter(q & editable_status)
+        return self.filter(q)
 
     def verified(self):
         return self.filter(status=Activity.Status.VERIFIED)
@@ -503,10 +516,20 @@ class OPDProgramQuerySet(models.QuerySet):
         return self.all() if get_scope(user).authenticated else self.none()
 
     def editable_by(self, user):
+        return self.managed_by(user)
+
+    def managed_by(self, user):
+        """The programs of the user's own agencies (the Dinas: all)."""
         scope = get_scope(user)
         if scope.is_dinas:
             return self.all()
         return self.filter(opd_id__in=scope.opd_ids)
+
+    def present_between(self, start, end):
+        """Programs whose period overlaps ``start``..``end`` (an open end runs on)."""
+        return self.filter(starts_on__lte=end).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=start)
+        )
 
 
 class OPDProgram(models.Model):

@@ -174,6 +174,8 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Portal Kampung KB <noreply@localhost>")
+# The portal's public address, for links in notification e-mails.
+PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000")
 
 # --- Security defaults that also hold in development -----------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,0 +1,172 @@
+"""Spreadsheet import pages: templates, upload (dry run), preview, save or cancel, and
+the import history. The rules live in :mod:`activities.imports`."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django.views.generic import DetailView, FormView
+
+from kampungkb.exports import xlsx_response
+from kampungkb.mixins import ScopedQuerysetMixin
+
+from . import imports
+from .models import OPD, ImportBatch
+
+
+class ImportUploadForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("What the file holds"))
+    file = forms.FileField(
+        label=gettext_lazy("XLSX file"),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = imports.available_kinds(user)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > imports.MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size).1f MB; the limit is %(limit)d MB.")
+                % {"size": upload.size / 1024 / 1024, "limit": imports.MAX_BYTES // 1024 // 1024}
+            )
+        return upload
+
+
+class ImportMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if not imports.can_import(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ImportView(ImportMixin, FormView):
+    form_class = ImportUploadForm
+    template_name = "activities/import_start.html"
+    history_size = 20
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_initial(self):
+        return {"kind": self.request.GET.get("kind", "")}
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["kinds"] = imports.available_kinds(self.request.user)
+        ctx["history"] = ImportBatch.objects.visible_to(self.request.user).select_related(
+            "uploaded_by"
+        )[: self.history_size]
+        ctx["max_rows"] = imports.MAX_ROWS
+        ctx["max_mb"] = imports.MAX_BYTES // 1024 // 1024
+        return ctx
+
+    def form_valid(self, form):
+        upload = form.cleaned_data["file"]
+        batch = imports.upload(
+            self.request.user, form.cleaned_data["kind"], upload.name, upload.read()
+        )
+        return redirect(batch)
+
+
+class ImportDetailView(ScopedQuerysetMixin, DetailView):
+    model = ImportBatch
+    select_related = ("uploaded_by",)
+    template_name = "activities/import_detail.html"
+    context_object_name = "batch"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["can_commit"] = (
+            ImportBatch.objects.editable_by(self.request.user).filter(pk=self.object.pk).exists()
+        )
+        return ctx
+
+
+def _pending_batch(request, pk):
+    batch = get_object_or_404(ImportBatch.objects.visible_to(request.user), pk=pk)
+    if not ImportBatch.objects.editable_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied
+    return batch
+
+
+@require_POST
+def import_commit(request, pk):
+    batch = _pending_batch(request, pk)
+    outcome = imports.commit(batch, request.user)
+    if outcome.created:
+        messages.success(request, _("%(n)d rows were saved.") % {"n": outcome.created})
+    else:
+        messages.error(
+            request, _("Nothing was saved: the file has errors now. See the list below.")
+        )
+    return redirect(batch)
+
+
+@require_POST
+def import_cancel(request, pk):
+    batch = _pending_batch(request, pk)
+    imports.cancel(batch)
+    messages.info(request, _("The import was cancelled; nothing was saved."))
+    return redirect("coordination:import")
+
+
+def import_template(request, kind):
+    """The XLSX template: a Data sheet with the header row, the instructions, and the
+    codes this user may use (their own sites, the agencies, the choices)."""
+    if kind not in dict(imports.available_kinds(request.user)):
+        raise Http404
+    spec = imports.SPECS[kind]
+    sites = (
+        spec.sites_for(request.user)
+        .select_related("kelurahan__kecamatan")
+        .order_by("kelurahan__code")
+    )
+    help_rows = [[c.header, _("yes") if c.required else _("no"), str(c.help)] for c in spec.columns]
+    help_rows += [
+        [],
+        [_("Dates"), "", _("dd/mm/yyyy, e.g. 25/03/2025 (a date cell or text).")],
+        [_("Formulas"), "", _("Not allowed: type values only.")],
+        [_("Rows"), "", _("At most %(n)s rows per file.") % {"n": imports.MAX_ROWS}],
+        [
+            _("Saving"),
+            "",
+            _("Nothing is saved unless every row is valid; the preview lists every error."),
+        ],
+    ]
+    code_rows = [
+        [
+            "kode_kelurahan",
+            s.kelurahan.code,
+            f"{s.name} ({s.kelurahan.name}, {s.kelurahan.kecamatan})",
+        ]
+        for s in sites
+    ]
+    for column in spec.columns:
+        if column.choices is not None:
+            code_rows += [
+                [column.header, code, str(label)] for code, label in column.choices.choices
+            ]
+    if any(c.kind in ("agency", "agencies") for c in spec.columns):
+        code_rows += [
+            ["instansi / mitra", o.short_name or o.name, o.name]
+            for o in OPD.objects.active().order_by("name")
+        ]
+    return xlsx_response(
+        f"templat-impor-{kind}.xlsx",
+        [
+            ("Data", spec.headers, []),
+            ("Petunjuk", [_("column"), _("required"), _("what to write")], help_rows),
+            ("Kode", [_("column"), _("code"), _("meaning")], code_rows),
+        ],
+    )
