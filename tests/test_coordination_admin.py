@@ -89,7 +89,7 @@ def test_coordinators_delete_no_activity_or_usulan(model, records, client_for, o
 @pytest.mark.parametrize("model", MODELS)
 def test_another_agencys_history_is_refused(model, records, client_for, opd_x):
     other = records[f"{MODELS[model]}_y"]
-    assert client_for(opd_x).get(_url(model, "history", other)).status_code == 403
+    assert client_for(opd_x).get(_url(model, "history", other)).status_code == 404
 
 
 def test_own_program_history_is_shown_to_its_coordinator(records, client_for, opd_x, opd_y):

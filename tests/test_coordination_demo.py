@@ -43,14 +43,15 @@ def test_coordination_demo_is_idempotent_and_complete(capsys):
         assert activity.recorded_by_opd in activity.agencies.all()
 
 
-def test_demo_opd_coordinates_the_health_office():
+def test_demo_opd_coordinates_the_health_office(rf):
     call_command("seed_demo")
-    opd = authenticate(username="opd", password="kampungkb-demo")
+    request = rf.post("/masuk/")  # login throttling (django-axes) needs the request
+    opd = authenticate(request, username="opd", password="kampungkb-demo")
     assert get_scope(opd).opd_ids == {OPD.objects.get(short_name="Dinkes").pk}
     assert opd.is_staff
     # Something waits for the health office, one of it overdue.
     waiting = Usulan.objects.addressed_to(opd).open()
     assert waiting.exists() and waiting.overdue().exists()
     for username in ("dinsos", "dindikbud", "dlh"):
-        user = authenticate(username=username, password="kampungkb-demo")
+        user = authenticate(request, username=username, password="kampungkb-demo")
         assert get_scope(user).is_opd
