@@ -59,4 +59,4 @@ makemessages: install
 	$(PY) manage.py compiletranslations
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media/ staticfiles/
+	rm -rf $(VENV) db.sqlite3 media/ private_media/ staticfiles/

@@ -1,4 +1,9 @@
+from django import forms
 from django.contrib import admin
+from django.db import models
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from kampungkb.admin import ScopedAdminMixin
@@ -30,11 +35,37 @@ class PokjaMemberAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 class ActivityPhotoInline(admin.TabularInline):
+    """Photos have no public URL (private storage): the preview goes through the scoped
+    photo view, and a new upload is processed like any other (ActivityPhoto.save)."""
+
     model = ActivityPhoto
     extra = 0
     max_num = ActivityPhoto.MAX_PER_ACTIVITY
-    fields = ("image", "kind", "caption", "is_public", "taken_at", "sha256")
-    readonly_fields = ("taken_at", "sha256")
+    fields = ("preview", "image", "kind", "caption", "is_public", "taken_at", "sha256")
+    readonly_fields = ("preview", "taken_at", "sha256")
+    formfield_overrides = {
+        models.ImageField: {"widget": forms.FileInput(attrs={"accept": "image/*"})}
+    }
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if (
+            obj is not None
+            and not Activity.objects.editable_by(request.user).filter(pk=obj.pk).exists()
+        ):
+            # Read-only (e.g. verified): the file field would be shown as a public link.
+            fields.remove("image")
+        return fields
+
+    @admin.display(description=_("photo"))
+    def preview(self, obj):
+        if not obj.pk:
+            return "—"
+        return format_html(
+            '<a href="{}"><img src="{}" alt="" width="96"></a>',
+            reverse("activities:photo", args=[obj.pk]),
+            reverse("activities:photo-thumb", args=[obj.pk]),
+        )
 
 
 class ActivityTransitionInline(admin.TabularInline):
@@ -57,8 +88,19 @@ class ActivityAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     autocomplete_fields = ("site",)
     filter_horizontal = ("agencies",)
     date_hierarchy = "date"
-    readonly_fields = ("status", "submitted_at", "verified_at", "created_by")
+    readonly_fields = (
+        "status",
+        "first_submitted_at",
+        "submitted_at",
+        "verified_at",
+        "created_by",
+    )
     inlines = (ActivityPhotoInline, ActivityTransitionInline)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.version += 1  # a phone form opened before this edit is refused as stale
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(OPDProgram)
