@@ -13,7 +13,6 @@ from kampungkb.panels import Panel
 from villages.models import KampungKB, ProfileSnapshot
 
 from . import cadence
-from .forms import sites_for_new_activity
 from .models import Activity, PokjaMember
 
 RETURNED_LIMIT = 20
@@ -39,13 +38,6 @@ def pokja_panels(request, scope):
         .select_related("site")
         .order_by("-updated_at")[:RETURNED_LIMIT]
     )
-    editable = set(
-        Activity.objects.editable_by(user)
-        .filter(pk__in=[a.pk for a in returned])
-        .values_list("pk", flat=True)
-    )
-    for activity in returned:
-        activity.can_edit = activity.pk in editable
 
     today = timezone.localdate()
     month = cadence.open_report_month(today)
@@ -85,7 +77,8 @@ def pokja_panels(request, scope):
                 "due": cadence.due_date(month),
                 "rows": rows,
                 "recent": recent,
-                "can_create": sites_for_new_activity(user).exists(),
+                # sites_for_new_activity(user) for a Pokja member: their active sites.
+                "can_create": bool(sites),
             },
             order=5,
         )

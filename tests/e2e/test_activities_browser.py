@@ -24,6 +24,15 @@ SITE = "Kampung KB Kacang Timur Berseri"
 LIMIT = 500 * 1024
 
 
+@pytest.fixture(autouse=True)
+def _patient_expectations():
+    # CI machines run several suites at once: give the browser time (downscaling a 12 Mpx
+    # photo, htmx swaps) instead of failing on a busy moment.
+    expect.set_options(timeout=20_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 def phone_photo(path, taken):
     """A 4000 × 3000 JPEG of about 6 MB with camera-like noise, a capture time and a GPS
     position in its EXIF: what a phone camera hands the browser."""
@@ -80,7 +89,7 @@ def test_log_return_fix_verify_publish(login, demo, tmp_path, capsys):
     file_input = page.locator("#id_photo-0-image")
     assert file_input.get_attribute("accept") == "image/*"
     file_input.set_input_files(str(photo))
-    expect(page.locator("[data-photo-info]").first).to_contain_text("Siap dikirim", timeout=20000)
+    expect(page.locator("[data-photo-info]").first).to_contain_text("Siap dikirim", timeout=60_000)
     sent = file_input.evaluate("el => el.files[0].size")
     counted = int(file_input.get_attribute("data-original-size"))
     assert counted == original_size
