@@ -60,8 +60,16 @@ def phone_photo(path, taken):
     return path
 
 
-def switch_user(page, login, username):
+def log_out(page):
+    # Let the page's own requests (photos) finish first: with SESSION_SAVE_EVERY_REQUEST a
+    # late response would set the previous user's session cookie again.
+    page.wait_for_load_state("networkidle")
+    page.goto("about:blank")
     page.context.clear_cookies()
+
+
+def switch_user(page, login, username):
+    log_out(page)
     return login(username)
 
 
@@ -153,7 +161,7 @@ def test_log_return_fix_verify_publish(login, demo, tmp_path, capsys):
     assert activity.participants_female == 21
 
     # 5. The public site page shows it, with its public photo, to anyone.
-    page.context.clear_cookies()
+    log_out(page)
     page.goto(f"{demo.url}/publik/kampung/{site.pk}/")
     card = page.locator("article", has_text=title)
     expect(card).to_be_visible()
