@@ -65,4 +65,4 @@ bench: messages
 	$(PY) bench/loadtest.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media/ staticfiles/
+	rm -rf $(VENV) db.sqlite3 media/ private_media/ staticfiles/

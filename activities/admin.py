@@ -5,9 +5,10 @@ opens, changes, deletes, exports and picks (autocomplete, FK choices, filter fac
 what their agency manages; another agency's record "does not exist" for them.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import RelatedOnlyFieldListFilter
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ from kampungkb.exports import xlsx_response
 from kampungkb.scopes import get_scope
 from villages.models import KampungKB
 
+from . import workflow
 from .coordination import grant_coordinator_access
 from .forms import ActivityForm, OPDProgramForm
 from .models import (
@@ -120,11 +122,37 @@ class PokjaMemberAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 # Activities: the Dinas's, and those an agency recorded
 # --------------------------------------------------------------------------------------
 class ActivityPhotoInline(admin.TabularInline):
+    """Photos have no public URL (private storage): the preview goes through the scoped
+    photo view, and a new upload is processed like any other (ActivityPhoto.save)."""
+
     model = ActivityPhoto
     extra = 0
     max_num = ActivityPhoto.MAX_PER_ACTIVITY
-    fields = ("image", "kind", "caption", "is_public", "taken_at", "sha256")
-    readonly_fields = ("taken_at", "sha256")
+    fields = ("preview", "image", "kind", "caption", "is_public", "taken_at", "sha256")
+    readonly_fields = ("preview", "taken_at", "sha256")
+    formfield_overrides = {
+        models.ImageField: {"widget": forms.FileInput(attrs={"accept": "image/*"})}
+    }
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if (
+            obj is not None
+            and not Activity.objects.editable_by(request.user).filter(pk=obj.pk).exists()
+        ):
+            # Read-only (e.g. verified): the file field would be shown as a public link.
+            fields.remove("image")
+        return fields
+
+    @admin.display(description=_("photo"))
+    def preview(self, obj):
+        if not obj.pk:
+            return "—"
+        return format_html(
+            '<a href="{}"><img src="{}" alt="" width="96"></a>',
+            reverse("activities:photo", args=[obj.pk]),
+            reverse("activities:photo-thumb", args=[obj.pk]),
+        )
 
 
 class ActivityTransitionInline(admin.TabularInline):
@@ -154,7 +182,13 @@ class ActivityAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ("title", "site__name")
     autocomplete_fields = ("site", "opd_program")
     date_hierarchy = "date"
-    readonly_fields = ("status", "submitted_at", "verified_at", "created_by")
+    readonly_fields = (
+        "status",
+        "first_submitted_at",
+        "submitted_at",
+        "verified_at",
+        "created_by",
+    )
     inlines = (ActivityPhotoInline, ActivityTransitionInline)
     actions = ("submit_for_verification",)
 
@@ -174,28 +208,18 @@ class ActivityAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     @admin.action(description=_("Submit for verification"), permissions=["change"])
     def submit_for_verification(self, request, queryset):
-        """Drafts (or returned activities) the user may edit go to the Dinas."""
-        now = timezone.now()
+        """Drafts (or returned activities) the user may edit go to the Dinas, through the
+        same workflow as the portal (status trail, scope and transition checks)."""
+        submitted = 0
         with transaction.atomic():
-            ready = list(
-                Activity.objects.editable_by(request.user)
-                .filter(pk__in=queryset.values("pk"))
-                .select_for_update()
-            )
-            for activity in ready:
-                ActivityTransition.objects.create(
-                    activity=activity,
-                    from_status=activity.status,
-                    to_status=Activity.Status.SUBMITTED,
-                    user=request.user,
-                    at=now,
-                )
-                activity.status = Activity.Status.SUBMITTED
-                activity.submitted_at = now
-                activity.save(update_fields=["status", "submitted_at", "updated_at"])
+            for activity in Activity.objects.editable_by(request.user).filter(
+                pk__in=queryset.values("pk")
+            ):
+                workflow.submit(activity, request.user)
+                submitted += 1
         self.message_user(
             request,
-            gettext("%(n)d activities were submitted for verification.") % {"n": len(ready)},
+            gettext("%(n)d activities were submitted for verification.") % {"n": submitted},
             messages.SUCCESS,
         )
 

@@ -2,13 +2,22 @@
 admin and spreadsheet imports."""
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kampungkb.forms import DateInput, TimeInput
 from kampungkb.scopes import get_scope
 from villages.models import KampungKB
 
-from .models import OPD, Activity, OPDProgram, PokjaMember, TargetGroup, Usulan
+from . import photos
+from .models import OPD, Activity, ActivityPhoto, OPDProgram, PokjaMember, TargetGroup, Usulan
+from .workflow import stale_message
+
+# Choices rendered as large tappable buttons (Bootstrap "btn-check"), see
+# templates/activities/includes/choice_buttons.html.
+BUTTON_CHOICE = {"class": "btn-check"}
 
 
 def sites_for_new_activity(user):
@@ -22,13 +31,28 @@ def sites_for_new_activity(user):
     return sites.filter(pk__in=scope.pokja_site_ids)
 
 
+def can_record_at(user, site) -> bool:
+    """``site`` is in ``sites_for_new_activity(user)``, decided without a query."""
+    scope = get_scope(user)
+    return site.is_active and (scope.is_dinas or scope.is_opd or site.pk in scope.pokja_site_ids)
+
+
 class ActivityForm(forms.ModelForm):
+    """Create or edit an activity. ``user`` narrows every choice to the user's scope.
+
+    Non-model fields: ``client_token`` (a UUID the phone form generates once, so a repeated
+    submit finds the activity it already created) and ``version`` (required when editing:
+    an edit based on an older version — e.g. the Dinas verified it meanwhile — is refused).
+    """
+
     target_groups = forms.MultipleChoiceField(
         label=_("Target groups"),
         choices=TargetGroup.choices,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs=BUTTON_CHOICE),
         required=False,
     )
+    client_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     class Meta:
         model = Activity
@@ -53,8 +77,10 @@ class ActivityForm(forms.ModelForm):
         widgets = {
             "date": DateInput(),
             "start_time": TimeInput(),
-            "category": forms.RadioSelect,
-            "agencies": forms.CheckboxSelectMultiple,
+            "category": forms.RadioSelect(attrs=BUTTON_CHOICE),
+            "poktan": forms.RadioSelect(attrs=BUTTON_CHOICE),
+            "origin": forms.RadioSelect(attrs=BUTTON_CHOICE),
+            "agencies": forms.CheckboxSelectMultiple(attrs=BUTTON_CHOICE),
             "description": forms.Textarea(attrs={"rows": 3}),
             "participants_male": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0}),
             "participants_female": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0}),
@@ -68,16 +94,35 @@ class ActivityForm(forms.ModelForm):
             # An existing activity stays at its site; the site is not editable.
             sites = KampungKB.objects.filter(pk=self.instance.site_id)
             self.fields["site"].disabled = True
+            self.fields["version"].required = True
+            self.fields["version"].initial = self.instance.version
+            del self.fields["client_token"]
         self.fields["site"].queryset = sites
-        # Only an empty form needs the default (a bound one, e.g. an import row, skips the
-        # two queries).
-        if not self.is_bound and not self.instance.pk and sites.count() == 1:
-            self.fields["site"].initial = sites.first()
+        self.fields["site"].error_messages["invalid_choice"] = _(
+            "You can record activities only for a Kampung KB you belong to."
+        )
+        self.single_site = None
+        # Only an empty form needs the defaults (a bound one, e.g. an import row, skips the
+        # query).
+        if not self.instance.pk and not self.is_bound:
+            site_list = list(sites[:2])
+            if len(site_list) == 1:
+                self.single_site = site_list[0]
+                self.fields["site"].initial = self.single_site
+            self.fields["date"].initial = timezone.localdate()
         self.fields["agencies"].queryset = OPD.objects.active().order_by("kind", "name")
         self.fields["opd_program"].queryset = (
             OPDProgram.objects.visible_to(user).filter(sites__in=sites).distinct()
         )
         self.fields["category"].choices = self.fields["category"].choices[1:]  # no "---"
+        self.fields["poktan"].choices = [("", _("Not a poktan meeting"))] + [
+            c for c in self.fields["poktan"].choices if c[0]
+        ]
+        self.fields["origin"].choices = [c for c in self.fields["origin"].choices if c[0]]
+        self.fields["title"].widget.attrs.update(autocomplete="off", maxlength=200)
+        # Shown under the legend "Participants" on the phone form.
+        self.fields["participants_male"].label = _("Men")
+        self.fields["participants_female"].label = _("Women")
         self._setup_recording_agency()
 
     def _setup_recording_agency(self):
@@ -104,19 +149,28 @@ class ActivityForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk:
+            version = cleaned.get("version")
+            if not self.instance.is_editable or (
+                version is not None and version != self.instance.version
+            ):
+                raise ValidationError(stale_message(self.instance), code="stale")
         scope = get_scope(self.user)
-        if "recorded_by_opd" in self.fields and not scope.is_dinas:
-            site = cleaned.get("site")
-            if not cleaned.get("recorded_by_opd"):
-                own = list(self.fields["recorded_by_opd"].queryset[:2])
-                if site is not None and site.pk in scope.pokja_site_ids:
-                    pass  # a coordinator who is also in this site's Pokja records for it
-                elif len(own) == 1:
-                    cleaned["recorded_by_opd"] = own[0]
-                else:
-                    self.add_error("recorded_by_opd", _("Choose the agency that ran it."))
-        program, site = cleaned.get("opd_program"), cleaned.get("site")
-        agency = cleaned.get("recorded_by_opd")
+        site = cleaned.get("site")
+        # A coordinator who is also in this site's Pokja may record for the Pokja itself.
+        needs_agency = (
+            "recorded_by_opd" in self.fields
+            and not scope.is_dinas
+            and not cleaned.get("recorded_by_opd")
+            and not (site is not None and site.pk in scope.pokja_site_ids)
+        )
+        if needs_agency:
+            own = list(self.fields["recorded_by_opd"].queryset[:2])
+            if len(own) == 1:
+                cleaned["recorded_by_opd"] = own[0]
+            else:
+                self.add_error("recorded_by_opd", _("Choose the agency that ran it."))
+        program, agency = cleaned.get("opd_program"), cleaned.get("recorded_by_opd")
         if program is not None:
             if agency is not None and program.opd_id != agency.pk:
                 self.add_error(
@@ -127,10 +181,32 @@ class ActivityForm(forms.ModelForm):
             elif site is not None and not program.sites.filter(pk=site.pk).exists():
                 self.add_error(
                     "opd_program",
-                    _("The program “%(program)s” does not include %(site)s.")
+                    _("The program “%(program)s” does not run at %(site)s.")
                     % {"program": program, "site": site},
                 )
         return cleaned
+
+    @property
+    def is_stale(self) -> bool:
+        return self.has_error(NON_FIELD_ERRORS, "stale")
+
+    def save(self, commit=True):
+        activity = self.instance
+        if activity.pk:
+            activity.version += 1
+        else:
+            activity.created_by = self.user if self.user.is_authenticated else None
+            activity.client_token = self.cleaned_data.get("client_token")
+            scope = get_scope(self.user)
+            if (
+                activity.recorded_by_opd_id is None
+                and not scope.is_dinas
+                and activity.site_id not in scope.pokja_site_ids
+                and scope.opd_ids
+            ):
+                # An OPD coordinator records what their agency ran at the site.
+                activity.recorded_by_opd_id = min(scope.opd_ids)
+        return super().save(commit=commit)
 
     def _save_m2m(self):
         super()._save_m2m()
@@ -138,6 +214,122 @@ class ActivityForm(forms.ModelForm):
         # cross-sector indicator reads ``agencies``).
         if self.instance.recorded_by_opd_id:
             self.instance.agencies.add(self.instance.recorded_by_opd_id)
+
+
+class ActivityPhotoForm(forms.ModelForm):
+    """One photo slot. A new upload is validated and processed here (activities.photos);
+    an existing photo only changes its kind, caption and "public" flag."""
+
+    # A plain file field: activities.photos checks the image itself, with precise messages
+    # (size, pixel count, format), instead of the generic "not a valid image".
+    image = forms.FileField(
+        label=_("Photo"),
+        widget=forms.FileInput(attrs={"accept": "image/*", "data-downscale": "1600"}),
+    )
+    client_taken_at = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    class Meta:
+        model = ActivityPhoto
+        fields = ["image", "kind", "is_public", "caption"]
+        widgets = {"kind": forms.RadioSelect(attrs=BUTTON_CHOICE)}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.processed = None
+        if self.instance.pk:
+            del self.fields["image"]
+            del self.fields["client_taken_at"]
+        self.fields["kind"].choices = [c for c in self.fields["kind"].choices if c[0]]
+
+    def has_changed(self):
+        # An empty new slot stays empty even if its kind was tapped.
+        if not self.instance.pk and not self.files.get(self.add_prefix("image")):
+            return False
+        return super().has_changed()
+
+    def clean(self):
+        cleaned = super().clean()
+        image = cleaned.get("image")
+        if image and not self.instance.pk and "image" not in self._errors:
+            try:
+                self.processed = photos.process_upload(image, cleaned.get("client_taken_at"))
+            except ValidationError as error:
+                self.add_error("image", error)
+        return cleaned
+
+    def save(self, commit=True):
+        if self.processed is not None:
+            self.instance.apply_processed(self.processed)
+        return super().save(commit=commit)
+
+
+class BaseActivityPhotoFormSet(BaseInlineFormSet):
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        # The formset counts kept + new photos itself (a photo may be deleted and another
+        # added in the same post), instead of each new photo counting the stored ones.
+        form.instance.limit_checked_by_formset = True
+        return form
+
+    def clean(self):
+        super().clean()
+        kept = 0
+        for form in self.forms:
+            if form.instance.pk:
+                kept += not self._should_delete_form(form)
+            elif form.has_changed():
+                kept += 1
+        if kept > ActivityPhoto.MAX_PER_ACTIVITY:
+            raise ValidationError(
+                _("An activity can have at most %(max)d photos; this would make %(count)d.")
+                % {"max": ActivityPhoto.MAX_PER_ACTIVITY, "count": kept},
+                code="too_many_photos",
+            )
+
+    @property
+    def new_slots(self):
+        slots = [f for f in self.forms if not f.instance.pk]
+        for number, form in enumerate(slots, start=len(self.forms) - len(slots) + 1):
+            form.slot_number = number
+        return slots
+
+    @property
+    def existing(self):
+        return [f for f in self.forms if f.instance.pk]
+
+
+def photo_formset(activity=None, data=None, files=None):
+    """The photo slots of ``activity``: its photos plus empty slots up to the maximum."""
+    existing = activity.photos.count() if activity is not None and activity.pk else 0
+    formset_class = inlineformset_factory(
+        Activity,
+        ActivityPhoto,
+        form=ActivityPhotoForm,
+        formset=BaseActivityPhotoFormSet,
+        extra=max(0, ActivityPhoto.MAX_PER_ACTIVITY - existing),
+        max_num=ActivityPhoto.MAX_PER_ACTIVITY,
+        can_delete=True,
+        validate_max=False,  # our own message in BaseActivityPhotoFormSet.clean
+    )
+    return formset_class(
+        data=data,
+        files=files,
+        instance=activity if activity is not None else Activity(),
+        prefix="photo",
+        queryset=ActivityPhoto.objects.order_by("pk"),
+    )
+
+
+class TransitionForm(forms.Form):
+    """The reason (required to return or reopen) and the version the Dinas saw."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class PokjaMemberForm(forms.ModelForm):

@@ -12,7 +12,15 @@ from factory.django import DjangoModelFactory
 from openpyxl import Workbook
 from PIL import Image
 
-from activities.models import OPD, Activity, OPDProgram, PokjaMember, Usulan
+from activities.models import (
+    OPD,
+    Activity,
+    ActivityPhoto,
+    ActivityTransition,
+    OPDProgram,
+    PokjaMember,
+    Usulan,
+)
 from kampungkb.models import User
 from villages.models import (
     AreaAssignment,
@@ -28,10 +36,12 @@ from villages.models import (
 PASSWORD = "s3cret-Pa55word!"
 
 
-def image_file(name="photo.jpg", size=(64, 48), fmt="JPEG", color=(200, 120, 40), exif=None):
+def image_file(
+    name="photo.jpg", size=(64, 48), fmt="JPEG", color=(200, 120, 40), exif=None, mode="RGB"
+):
     """An in-memory upload of a real image."""
     buf = io.BytesIO()
-    img = Image.new("RGB", size, color)
+    img = Image.new(mode, size, color)
     kwargs = {"exif": exif} if exif is not None else {}
     img.save(buf, format=fmt, **kwargs)
     content_type = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}[fmt]
@@ -321,3 +331,24 @@ def xlsx_many_rows(header, row, n, *, dimension=True, declared_rows=None):
         for name, text in files.items():
             out.writestr(name, text)
     return buf.getvalue()
+
+
+class ActivityPhotoFactory(DjangoModelFactory):
+    """Saved through ``ActivityPhoto.save``, so the upload is processed like any other."""
+
+    class Meta:
+        model = ActivityPhoto
+
+    activity = factory.SubFactory(ActivityFactory)
+    # A different colour each time: different bytes, so no accidental "duplicate photo".
+    image = factory.Sequence(lambda n: image_file(color=(n % 256, n // 256 % 256, 90)))
+    kind = ActivityPhoto.Kind.ACTIVITY
+
+
+class ActivityTransitionFactory(DjangoModelFactory):
+    class Meta:
+        model = ActivityTransition
+
+    activity = factory.SubFactory(ActivityFactory)
+    from_status = Activity.Status.DRAFT
+    to_status = Activity.Status.SUBMITTED

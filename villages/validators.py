@@ -37,7 +37,12 @@ def validate_image_file(file):
             img.verify()
     except ValidationError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        # Pillow refuses to even open it: a header claiming a huge number of pixels.
+        raise ValidationError(
+            _("The image has far too many pixels to be a photo."), code="image_pixels"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError(
             _("The file is not a valid image. Upload a photo (JPEG, PNG, WebP)."),
             code="invalid_image",

@@ -6,18 +6,22 @@ Only *verified* activities count in reports. Every status change is kept as an
 """
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from kampungkb.scopes import get_scope
+from kampungkb.storage import private_storage
 from villages.models import KampungKB
 from villages.validators import validate_image_file
 
@@ -166,6 +170,29 @@ class PokjaMemberQuerySet(models.QuerySet):
             return self.all()
         return self.filter(site_id__in=scope.managed_site_ids)
 
+    def sites_visible_to(self, user):
+        """The sites whose member list ``user`` may read (same rule as ``visible_to``, also
+        for a site that has no member yet)."""
+        scope = get_scope(user)
+        if not scope.authenticated:
+            return KampungKB.objects.none()
+        if scope.is_dinas:
+            return KampungKB.objects.all()
+        return KampungKB.objects.filter(scope.site_q())
+
+    def readable_for_site(self, user, site) -> bool:
+        """``sites_visible_to(user)`` contains ``site``, decided without a query (``site``
+        with its kelurahan loaded)."""
+        scope = get_scope(user)
+        if not scope.authenticated:
+            return False
+        return (
+            scope.is_dinas
+            or site.pk in scope.pokja_site_ids
+            or site.kelurahan_id in scope.kelurahan_ids
+            or site.kelurahan.kecamatan_id in scope.kecamatan_ids
+        )
+
 
 class PokjaMember(models.Model):
     class Position(models.TextChoices):
@@ -229,6 +256,32 @@ class PokjaMember(models.Model):
     def is_manager(self) -> bool:
         return self.position in self.MANAGER_POSITIONS
 
+    def clean(self):
+        super().clean()
+        # One ketua at a time: the Dinas dashboard reads "no ketua" from this list.
+        if self.position == self.Position.KETUA and self.site_id:
+            overlap = Q()
+            if self.active_until:
+                overlap &= Q(active_from__isnull=True) | Q(active_from__lte=self.active_until)
+            if self.active_from:
+                overlap &= Q(active_until__isnull=True) | Q(active_until__gte=self.active_from)
+            other = (
+                PokjaMember.objects.filter(site_id=self.site_id, position=self.Position.KETUA)
+                .exclude(pk=self.pk)
+                .filter(overlap)
+                .first()
+            )
+            if other is not None:
+                raise ValidationError(
+                    {
+                        "position": _(
+                            "%(name)s is already the ketua in that period. End their term "
+                            "first (“active until”)."
+                        )
+                        % {"name": other.name}
+                    }
+                )
+
 
 # --------------------------------------------------------------------------------------
 # Activities
@@ -250,16 +303,11 @@ class ActivityQuerySet(models.QuerySet):
             q |= Q(status=Activity.Status.VERIFIED) | Q(recorded_by_opd_id__in=scope.opd_ids)
         return self.filter(q)
 
-    def editable_by(self, user):
-        """Activities whose content the user may change now: the Pokja of the site (or the
-        recording OPD) while draft or returned; the Dinas likewise (verified stays locked
-        until reopened)."""
-        return self.managed_by(user).filter(status__in=Activity.EDITABLE_STATUSES)
-
     def managed_by(self, user):
         """Activities the user is responsible for, whatever their status: the Pokja's own
-        site's, the ones the coordinator's agency recorded; the Dinas all. (The admin lists
-        these: an OPD coordinator manages their agency's records, not every verified one.)"""
+        site's, the ones the coordinator's agency recorded; the Dinas all. Who may edit or
+        submit is decided from this; the admin lists these (an OPD coordinator manages their
+        agency's records, not every verified one)."""
         scope = get_scope(user)
         if scope.is_dinas:
             return self.all()
@@ -268,11 +316,47 @@ class ActivityQuerySet(models.QuerySet):
             q |= Q(recorded_by_opd_id__in=scope.opd_ids)
         return self.filter(q)
 
+    def editable_by(self, user):
+        """Activities whose content the user may change now: the Pokja of the site (or the
+        recording OPD) while draft or returned; the Dinas likewise (verified stays locked
+        until reopened)."""
+        return self.managed_by(user).filter(status__in=Activity.EDITABLE_STATUSES)
+
     def verified(self):
         return self.filter(status=Activity.Status.VERIFIED)
 
     def public(self):
         return self.filter(status=Activity.Status.VERIFIED, site__is_active=True)
+
+    def awaiting_verification(self):
+        """The Dinas queue: submitted activities, the longest waiting first."""
+        return self.filter(status=Activity.Status.SUBMITTED).order_by("submitted_at", "pk")
+
+    def with_status_reason(self):
+        """Annotate ``status_reason``: the reason given with the transition into the current
+        status (why it was returned or reopened), one subquery."""
+        last = ActivityTransition.objects.filter(
+            activity_id=OuterRef("pk"), to_status=OuterRef("status")
+        ).order_by("-at", "-pk")
+        return self.annotate(status_reason=Subquery(last.values("reason")[:1]))
+
+    def with_photo_flags(self):
+        """Annotate ``photo_count`` and ``has_duplicate_photo`` (one of its photos — same
+        SHA-256 — is also on another activity), as subqueries."""
+        photos = ActivityPhoto.objects.filter(activity_id=OuterRef("pk"))
+        same_elsewhere = ActivityPhoto.objects.filter(sha256=OuterRef("sha256")).exclude(
+            activity_id=OuterRef("activity_id")
+        )
+        return self.annotate(
+            photo_count=Subquery(
+                photos.order_by()
+                .values("activity_id")
+                .annotate(n=models.Count("pk"))
+                .values("n")[:1],
+                output_field=models.IntegerField(),
+            ),
+            has_duplicate_photo=Exists(photos.filter(Exists(same_elsewhere))),
+        )
 
 
 class Activity(models.Model):
@@ -343,6 +427,11 @@ class Activity(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # The first submission decides whether the month's report was on time (activities.cadence);
+    # a resubmission after a return does not move it.
+    first_submitted_at = models.DateTimeField(
+        _("first submitted at"), null=True, blank=True, editable=False
+    )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     # Idempotency key sent by the phone form: a double submit creates one activity.
     client_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
@@ -377,6 +466,10 @@ class Activity(models.Model):
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE_STATUSES
 
+    def target_group_labels(self) -> list[str]:
+        labels = dict(TargetGroup.choices)
+        return [labels.get(g, g) for g in (self.target_groups or [])]
+
     def clean(self):
         errors = {}
         today = timezone.localdate()
@@ -408,9 +501,13 @@ class Activity(models.Model):
 
 
 def photo_upload_to(instance, filename):
-    # The stored name never comes from the user's file name (path traversal, scripts).
-    now = timezone.now()
-    return f"activities/{now:%Y/%m}/{instance.sha256[:16] or now.strftime('%H%M%S%f')}.jpg"
+    # The stored name never comes from the user's file name (path traversal, scripts); the
+    # stored copy is always a re-encoded JPEG (activities.photos).
+    return f"activities/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.jpg"
+
+
+def thumbnail_upload_to(instance, filename):
+    return f"activities/{timezone.now():%Y/%m}/{uuid.uuid4().hex}_t.jpg"
 
 
 class ActivityPhotoQuerySet(models.QuerySet):
@@ -437,7 +534,17 @@ class ActivityPhoto(models.Model):
         Activity, models.CASCADE, related_name="photos", verbose_name=_("activity")
     )
     image = models.ImageField(
-        _("photo"), upload_to=photo_upload_to, validators=[validate_image_file]
+        _("photo"),
+        upload_to=photo_upload_to,
+        storage=private_storage,
+        validators=[validate_image_file],
+    )
+    thumbnail = models.ImageField(
+        _("thumbnail"),
+        upload_to=thumbnail_upload_to,
+        storage=private_storage,
+        blank=True,
+        editable=False,
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default="activity")
     caption = models.CharField(_("caption"), max_length=200, blank=True)
@@ -462,6 +569,15 @@ class ActivityPhoto(models.Model):
     def __str__(self):
         return f"{self.activity} — {self.get_kind_display()}"
 
+    def save(self, *args, **kwargs):
+        # Uploads from any path (form, admin, import) are stored only after processing:
+        # re-encoded without GPS/EXIF, hashed, with a thumbnail.
+        if self.image and not self.image._committed and not self._processed:
+            from .. import photos
+
+            self.apply_processed(photos.process_upload(self.image))
+        super().save(*args, **kwargs)
+
     @property
     def taken_far_from_activity(self) -> bool:
         """EXIF capture time more than 7 days from the activity date."""
@@ -475,6 +591,47 @@ class ActivityPhoto(models.Model):
         return ActivityPhoto.objects.filter(sha256=self.sha256).exclude(
             activity_id=self.activity_id
         )
+
+    _processed = False  # set once an upload was processed (activities.photos)
+
+    def clean(self):
+        super().clean()
+        if (
+            self._state.adding
+            and not getattr(self, "limit_checked_by_formset", False)
+            and self.activity_id
+            and ActivityPhoto.objects.filter(activity_id=self.activity_id).count()
+            >= self.MAX_PER_ACTIVITY
+        ):
+            raise ValidationError(
+                _("An activity can have at most %(max)d photos.") % {"max": self.MAX_PER_ACTIVITY}
+            )
+
+    def apply_processed(self, processed):
+        """Store a processed upload (activities.photos.ProcessedPhoto): the re-encoded image
+        without metadata, its thumbnail, hash and EXIF capture time."""
+        from django.core.files.base import ContentFile
+
+        self.image = ContentFile(processed.content, name="photo.jpg")
+        self.thumbnail = ContentFile(processed.thumbnail, name="thumb.jpg")
+        self.sha256 = processed.sha256
+        self.taken_at = processed.taken_at or self.taken_at
+        self.width, self.height = processed.width, processed.height
+        self._processed = True
+
+
+@receiver(post_delete, sender=ActivityPhoto)
+def delete_photo_files(sender, instance, **kwargs):
+    """A removed photo (it may show a face) leaves no file behind, once the deletion is
+    committed."""
+    names = [f.name for f in (instance.image, instance.thumbnail) if f]
+    storage = private_storage()
+
+    def remove():
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(remove)
 
 
 class ActivityTransition(models.Model):

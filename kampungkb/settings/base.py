@@ -4,7 +4,7 @@ Every value a deployment changes comes from an environment variable (see README,
 "Configuration"). Without any, the portal runs on a SQLite file in the project root.
 """
 
-from datetime import timedelta
+import datetime
 from pathlib import Path
 
 import environ
@@ -119,7 +119,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -154,6 +154,9 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Activity photo evidence lives outside MEDIA_ROOT: neither the development /media/ route
+# nor a web server publishing MEDIA_ROOT can reach it; scoped views serve it.
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "private_media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -207,6 +210,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
+
+# Monthly activity reports are expected from this month on (or from the site's declaration
+# month, whichever is later): no site owes reports from before the portal existed.
+REPORTING_SINCE = datetime.date.fromisoformat(env("REPORTING_SINCE", default="2024-01-01"))
 
 # Bounding boxes are per city (villages.Kota); this is what the master data sets for Tangsel.
 PORTAL_NAME = "Portal Kampung KB"

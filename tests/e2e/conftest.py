@@ -10,6 +10,9 @@ import shutil
 
 import pytest
 from django.core.management import call_command
+from django.core.servers.basehttp import WSGIServer
+from django.db import connections
+from django.test.testcases import LiveServerThread
 
 from kampungkb.masterdata import ensure_master_data
 
@@ -37,6 +40,27 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(skip)
+
+
+class SerialWSGIServer(WSGIServer):
+    """The live server answering one request at a time. With SQLite's in-memory test
+    database, the threaded server's request threads all share the test's single
+    connection, so a page loading several photos at once interleaves their transactions
+    ("no such savepoint"). PostgreSQL gives each thread its own connection."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _serial_live_server_on_sqlite():
+    if connections["default"].vendor != "sqlite":
+        yield
+        return
+    original = LiveServerThread.server_class
+    LiveServerThread.server_class = SerialWSGIServer
+    yield
+    LiveServerThread.server_class = original
 
 
 @pytest.fixture(scope="session")

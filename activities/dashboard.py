@@ -1,0 +1,167 @@
+"""Dashboard panels of the activities app.
+
+Pokja: activities returned by the Dinas (reason first, one tap from editing) and this
+month's report (due date, what is still draft). Dinas: the verification queue, late and
+missing monthly reports, Pokja without a ketua or with an expired SK. Each panel runs a
+fixed number of queries, whatever the number of sites or activities.
+"""
+
+from django.db.models import Count, Exists, Min, OuterRef, Subquery
+from django.utils import timezone
+
+from kampungkb.panels import Panel
+from villages.models import KampungKB, ProfileSnapshot
+
+from . import cadence
+from .models import Activity, PokjaMember
+
+RETURNED_LIMIT = 20
+DRAFT_LIMIT = 10
+CADENCE_MONTHS = 12
+
+
+def panels(request, scope):
+    result = []
+    if scope.is_pokja:
+        result.extend(pokja_panels(request, scope))
+    if scope.is_dinas:
+        result.extend(dinas_panels(request, scope))
+    return result
+
+
+def pokja_panels(request, scope):
+    user = request.user
+    activities = Activity.objects.visible_to(user).filter(site_id__in=scope.pokja_site_ids)
+    returned = list(
+        activities.filter(status=Activity.Status.RETURNED)
+        .with_status_reason()
+        .select_related("site")
+        .order_by("-updated_at")[:RETURNED_LIMIT]
+    )
+
+    today = timezone.localdate()
+    month = cadence.open_report_month(today)
+    sites = list(
+        KampungKB.objects.visible_to(user).filter(pk__in=scope.pokja_site_ids, is_active=True)
+    )
+    reports = cadence.month_reports(
+        sites, activities, first=cadence.add_months(month, -1), last=month, today=today
+    )
+    drafts = list(
+        activities.filter(
+            status=Activity.Status.DRAFT,
+            date__gte=month,
+            date__lt=cadence.add_months(month, 1),
+        )
+        .select_related("site")
+        .order_by("date", "pk")[:DRAFT_LIMIT]
+    )
+    rows = []
+    for site in sites:
+        by_month = {r.month: r for r in reports.get(site.pk, [])}
+        rows.append(
+            {
+                "site": site,
+                "current": by_month.get(month),
+                "previous": by_month.get(cadence.add_months(month, -1)),
+                "drafts": [d for d in drafts if d.site_id == site.pk],
+            }
+        )
+    recent = list(activities.select_related("site").order_by("-date", "-pk")[:5])
+    return [
+        Panel(
+            "activities/panels/pokja_activities.html",
+            {
+                "returned": returned,
+                "month": month,
+                "due": cadence.due_date(month),
+                "rows": rows,
+                "recent": recent,
+                # sites_for_new_activity(user) for a Pokja member: their active sites.
+                "can_create": bool(sites),
+            },
+            order=5,
+        )
+    ]
+
+
+def dinas_panels(request, scope):
+    user = request.user
+    today = timezone.localdate()
+    awaiting = Activity.objects.visible_to(user).awaiting_verification()
+    queue = awaiting.aggregate(n=Count("pk"), oldest=Min("submitted_at"))
+    flagged = awaiting.with_photo_flags().filter(has_duplicate_photo=True).count()
+
+    sites = list(
+        KampungKB.objects.visible_to(user)
+        .active()
+        .select_related("kelurahan__kecamatan")
+        .annotate(
+            has_ketua=Exists(
+                PokjaMember.objects.current(today).filter(
+                    site_id=OuterRef("pk"), position=PokjaMember.Position.KETUA
+                )
+            ),
+            sk_valid_until=Subquery(
+                ProfileSnapshot.objects.filter(site_id=OuterRef("pk"))
+                .order_by("-period")
+                .values("sk_valid_until")[:1]
+            ),
+        )
+        .order_by("kelurahan__code", "name")
+    )
+    last = cadence.last_due_month(today)
+    reports = cadence.month_reports(
+        sites,
+        Activity.objects.visible_to(user),
+        first=cadence.add_months(last, -(CADENCE_MONTHS - 1)),
+        last=last,
+        today=today,
+    )
+    behind, counts = [], {cadence.ON_TIME: 0, cadence.LATE: 0, cadence.MISSING: 0}
+    for site in sites:
+        site_reports = reports.get(site.pk, [])
+        latest = site_reports[-1] if site_reports and site_reports[-1].month == last else None
+        if latest is None:
+            continue
+        counts[latest.status] = counts.get(latest.status, 0) + 1
+        if latest.status in (cadence.LATE, cadence.MISSING):
+            summary = cadence.summary(site_reports)
+            behind.append(
+                {
+                    "site": site,
+                    "latest": latest,
+                    "missing": summary[cadence.MISSING],
+                    "late": summary[cadence.LATE],
+                    "expected": len(site_reports),
+                }
+            )
+    behind.sort(key=lambda r: (r["latest"].status != cadence.MISSING, -r["missing"]))
+    pokja_flags = [
+        {
+            "site": s,
+            "no_ketua": not s.has_ketua,
+            "sk_expired": bool(s.sk_valid_until and s.sk_valid_until < today),
+        }
+        for s in sites
+        if not s.has_ketua or (s.sk_valid_until and s.sk_valid_until < today)
+    ]
+    return [
+        Panel(
+            "activities/panels/dinas_queue.html",
+            {"count": queue["n"], "oldest": queue["oldest"], "flagged": flagged},
+            order=5,
+        ),
+        Panel(
+            "activities/panels/dinas_cadence.html",
+            {
+                "month": last,
+                "due": cadence.due_date(last),
+                "counts": counts,
+                "behind": behind,
+                "months": CADENCE_MONTHS,
+            },
+            order=12,
+        ),
+        Panel("activities/panels/dinas_pokja_health.html", {"flags": pokja_flags}, order=14),
+    ]
