@@ -166,10 +166,21 @@ class ActivityTransitionInline(admin.TabularInline):
         return False
 
 
+class AdminActivityForm(ActivityForm):
+    """The portal's ActivityForm in the admin: no phone-form idempotency token, and the
+    version is not posted back (an admin edit still bumps it, so an open phone form becomes
+    stale)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.pop("client_token", None)
+        self.fields["version"].required = False
+
+
 @admin.register(Activity)
 class ActivityAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     admin_queryset = "managed_by"
-    form = ActivityForm
+    form = AdminActivityForm
     form_takes_user = True
     list_display = ("title", "site", "date", "category", "status", "recorded_by_opd")
     list_filter = (
@@ -193,7 +204,10 @@ class ActivityAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     actions = ("submit_for_verification",)
 
     def get_fields(self, request, obj=None):
-        fields = list(super().get_fields(request, obj))
+        # client_token and version are form-only fields over non-editable model fields.
+        fields = [
+            f for f in super().get_fields(request, obj) if f not in ("client_token", "version")
+        ]
         scope = get_scope(request.user)
         if not (scope.is_dinas or scope.opd_ids) and "recorded_by_opd" in fields:
             fields.remove("recorded_by_opd")

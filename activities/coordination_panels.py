@@ -5,10 +5,10 @@ Each provider runs a fixed number of queries."""
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from kampungkb.models import Notification
 from kampungkb.panels import Panel
 
 from .models import Activity, OPDProgram, Usulan
+from .templatetags.coordination import unread_count
 
 WAITING_SHOWN = 8
 SENT_SHOWN = 5
@@ -26,7 +26,7 @@ def dashboard_panels(request, scope):
         "today": today,
         "can_send": can_send,
         "can_offer": can_offer,
-        "unread": Notification.objects.visible_to(user).unread().count(),
+        "unread": unread_count(request),
     }
     visible = Usulan.objects.visible_to(user).select_related("site", "opd")
     if can_answer:

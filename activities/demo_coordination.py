@@ -309,6 +309,7 @@ def seed(stdout=None):
             created_by=coordinators[short],
             status=Activity.Status.VERIFIED,
             submitted_at=timezone.now() - datetime.timedelta(days=days - 1),
+            first_submitted_at=timezone.now() - datetime.timedelta(days=days - 1),
             verified_at=timezone.now() - datetime.timedelta(days=days - 3),
             is_demo=True,
         )

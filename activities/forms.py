@@ -102,9 +102,7 @@ class ActivityForm(forms.ModelForm):
             "You can record activities only for a Kampung KB you belong to."
         )
         self.single_site = None
-        # Only an empty form needs the defaults (a bound one, e.g. an import row, skips the
-        # query).
-        if not self.instance.pk and not self.is_bound:
+        if not self.instance.pk:
             site_list = list(sites[:2])
             if len(site_list) == 1:
                 self.single_site = site_list[0]

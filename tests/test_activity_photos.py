@@ -216,7 +216,6 @@ def test_an_admin_edit_makes_an_open_phone_form_stale(client_for, dinas, site_a)
         "title": "Diubah di admin",
         "date": "10/05/2024",
         "category": "reproduksi",
-        "target_groups": "[]",
         "participants_male": 1,
         "participants_female": 1,
         "origin": "pokja",

@@ -119,5 +119,8 @@ def test_queries_do_not_grow(
     grow(world["site_a"], world["kec_a"], 15, world["agencies"])
     many = count_queries(client, url)
     assert few == many, f"{role} {page_name}: {few} queries with 4 sites, {many} with 19"
-    with django_assert_max_num_queries(22):
+    # Pages assembled from every app's panels (kampungkb.panels) get a larger, still fixed,
+    # budget.
+    budget = 32 if page_name in ("dashboard", "site-detail") else 22
+    with django_assert_max_num_queries(budget):
         client.get(url)

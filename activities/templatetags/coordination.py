@@ -23,10 +23,16 @@ def usulan_badge(status):
 def unread_notifications(context):
     """The signed-in user's unread inbox count (one query, once per page)."""
     request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if request is None or not request.user.is_authenticated:
         return 0
+    return unread_count(request)
+
+
+def unread_count(request) -> int:
+    """Counted once per request (the menu badge and the dashboard panel share it)."""
     cache = request.__dict__
     if "_unread_notifications" not in cache:
-        cache["_unread_notifications"] = Notification.objects.visible_to(user).unread().count()
+        cache["_unread_notifications"] = (
+            Notification.objects.visible_to(request.user).unread().count()
+        )
     return cache["_unread_notifications"]
