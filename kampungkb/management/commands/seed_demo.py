@@ -25,4 +25,9 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password: {DEMO_PASSWORD}):"))
         for username, (_first, _last, description) in USERS.items():
-            self.stdout.write(f"  {username:<8} {description}")
+            self.stdout.write(f"  {username:<10} {description}")
+        from activities.demo_coordination import COORDINATORS
+
+        for username, (_first, _last, agency) in COORDINATORS.items():
+            if username not in USERS:
+                self.stdout.write(f"  {username:<10} coordinator of {agency} (admin panel)")
