@@ -4,6 +4,7 @@ Every value a deployment changes comes from an environment variable (see README,
 "Configuration"). Without any, the portal runs on a SQLite file in the project root.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -164,3 +165,7 @@ LOGGING = {
 # Bounding boxes are per city (villages.Kota); this is what the master data sets for Tangsel.
 PORTAL_NAME = "Portal Kampung KB"
 PORTAL_CITY = "Kota Tangerang Selatan"
+
+# Sites report monthly from this month on (or from their declaration, when later): the
+# reporting cadence, the sustainability timeline and the monthly quality rows start here.
+REPORTING_SINCE = datetime.date.fromisoformat(env("REPORTING_SINCE", default="2024-01-01"))
