@@ -1,7 +1,11 @@
 from kampungkb.panels import Panel
 
-from .models import KampungKB, KKBPKSnapshot, PopulationSnapshot, ProfileSnapshot
+from .models import KampungKB, Kecamatan, KKBPKSnapshot, PopulationSnapshot, ProfileSnapshot
 from .services import kecamatan_coverage, profile_gaps, sites_by_kecamatan
+
+# Above this many kecamatan the Dinas panel shows totals instead of a row per kecamatan.
+COVERAGE_TABLE_LIMIT = 100
+COVERAGE_LIST_LIMIT = 30
 
 
 def _latest(model, site_ids):
@@ -16,18 +20,28 @@ def panels(request, scope):
     user = request.user
     result = []
     if scope.is_dinas:
-        coverage = list(kecamatan_coverage())
-        result.append(
-            Panel(
-                "villages/panels/dinas_coverage.html",
-                {
-                    "coverage": coverage,
-                    "without_site": [k for k in coverage if k.active_sites == 0],
-                    "total_active": sum(k.active_sites for k in coverage),
-                },
-                order=10,
+        if Kecamatan.objects.count() <= COVERAGE_TABLE_LIMIT:
+            coverage = list(kecamatan_coverage())
+            context = {
+                "coverage": coverage,
+                "without_site": [k for k in coverage if k.active_sites == 0],
+                "total_active": sum(k.active_sites for k in coverage),
+            }
+        else:
+            # National scale (thousands of kecamatan): totals and the first kecamatan still
+            # without a site, not a row per kecamatan.
+            without = list(
+                Kecamatan.objects.exclude(
+                    pk__in=KampungKB.objects.active().values("kelurahan__kecamatan_id")
+                ).order_by("code")[: COVERAGE_LIST_LIMIT + 1]
             )
-        )
+            context = {
+                "coverage": None,
+                "without_site": without[:COVERAGE_LIST_LIMIT],
+                "more_without_site": len(without) > COVERAGE_LIST_LIMIT,
+                "total_active": KampungKB.objects.active().count(),
+            }
+        result.append(Panel("villages/panels/dinas_coverage.html", context, order=10))
     if scope.is_pokja:
         sites = list(
             KampungKB.objects.visible_to(user)

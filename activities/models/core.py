@@ -248,6 +248,14 @@ class PokjaMember(models.Model):
                 violation_error_message=_("“Active until” cannot be before “active from”."),
             )
         ]
+        indexes = [
+            # The Dinas dashboard's "member list without a ketua" (an index-only anti-join).
+            models.Index(
+                fields=["site", "active_from", "active_until"],
+                condition=Q(position="ketua"),
+                name="pokja_member_ketua",
+            )
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.get_position_display()})"
@@ -450,6 +458,8 @@ class Activity(models.Model):
             models.Index(fields=["site", "status", "date"]),
             models.Index(fields=["status", "submitted_at"]),
             models.Index(fields=["status", "date"]),
+            # Activity lists and exports: newest first, without sorting the whole table.
+            models.Index(fields=["-date", "-id"], name="activity_newest_first"),
         ]
 
     def __str__(self):

@@ -218,3 +218,7 @@ REPORTING_SINCE = datetime.date.fromisoformat(env("REPORTING_SINCE", default="20
 # Bounding boxes are per city (villages.Kota); this is what the master data sets for Tangsel.
 PORTAL_NAME = "Portal Kampung KB"
 PORTAL_CITY = "Kota Tangerang Selatan"
+
+# Sites report monthly from this month on (or from their declaration, when later): the
+# reporting cadence, the sustainability timeline and the monthly quality rows start here.
+REPORTING_SINCE = datetime.date.fromisoformat(env("REPORTING_SINCE", default="2024-01-01"))

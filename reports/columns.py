@@ -1,0 +1,135 @@
+"""Column definitions shared by a report page and its CSV/XLSX export, so the export
+holds exactly what the page shows (the page renders the same columns from the same
+queryset; tests compare the two)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.urls import reverse
+from django.utils import formats
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from .quality import INDICATORS, QualityClass
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: Any  # a lazy string
+    value: Callable[[Any], Any]
+    numeric: bool = False
+    sort: str | None = None  # ORM ordering for ?urut=<key>
+    # HTML of the cell on the page (the value, formatted); None: the value, escaped.
+    html: Callable[[Any, Any], str] | None = None
+
+
+def render_rows(columns, objects):
+    """The ``<tr>`` rows of a table body, built in Python: a report page of 50 rows ×
+    19 columns through template tags costs more than its SQL at national scale."""
+    lines = []
+    for obj in objects:
+        cells = []
+        for i, column in enumerate(columns):
+            value = column.value(obj)
+            if column.html is not None:
+                content = column.html(obj, value)
+            else:
+                content = conditional_escape(_display(value))
+            tag = "th" if i == 0 else "td"
+            scope = (
+                ' scope="row" class="fw-normal"'
+                if i == 0
+                else (' class="text-end"' if column.numeric else "")
+            )
+            cells.append(f"<{tag}{scope}>{content}</{tag}>")
+        lines.append("<tr>" + "".join(cells) + "</tr>")
+    return mark_safe("\n".join(lines))  # noqa: S308 - every cell is escaped above
+
+
+def _display(value):
+    if value is None:
+        return "—"
+    if isinstance(value, datetime.date):
+        return value.strftime("%d/%m/%Y")
+    return formats.localize(value) if isinstance(value, Decimal | float) else str(value)
+
+
+def header_row(columns):
+    return [str(c.header) for c in columns]
+
+
+def value_row(columns, obj):
+    return [c.value(obj) for c in columns]
+
+
+def _class_label(row):
+    return str(QualityClass(row.quality_class).label)
+
+
+CLASS_CSS = {1: "text-bg-secondary", 2: "text-bg-info", 3: "text-bg-primary", 4: "text-bg-success"}
+
+
+def _site_link(row, value):
+    return format_html(
+        '<a href="{}">{}</a>', reverse("villages:site-detail", args=[row.site_id]), value
+    )
+
+
+def _class_badge(row, value):
+    return format_html('<span class="badge {}">{}</span>', CLASS_CSS[row.quality_class], value)
+
+
+def _score_cell(row, value):
+    return format_html('<span class="kkb-score kkb-score-{}">{}</span>', value, value)
+
+
+CLASSIFICATION_COLUMNS = (
+    Column("site", _("Kampung KB"), lambda r: r.site.name, sort="site__name", html=_site_link),
+    Column(
+        "kelurahan", _("Kelurahan"), lambda r: r.site.kelurahan.name, sort="site__kelurahan__name"
+    ),
+    Column(
+        "kecamatan",
+        _("Kecamatan"),
+        lambda r: r.site.kelurahan.kecamatan.name,
+        sort="site__kelurahan__kecamatan__name",
+    ),
+    Column("class", _("Class"), _class_label, sort="quality_class", html=_class_badge),
+    Column("input", _("Input"), lambda r: r.input_index, numeric=True, sort="input_index"),
+    Column("process", _("Process"), lambda r: r.process_index, numeric=True, sort="process_index"),
+    Column("output", _("Output"), lambda r: r.output_index, numeric=True, sort="output_index"),
+) + tuple(
+    Column(
+        i.key,
+        i.label,
+        (lambda key: lambda r: r.score_of(key))(i.key),
+        numeric=True,
+        html=_score_cell,
+    )
+    for i in INDICATORS
+)
+
+
+def _agencies(activity):
+    return ", ".join(str(a) for a in activity.agencies.all())
+
+
+ACTIVITY_COLUMNS = (
+    Column("date", _("Date"), lambda a: a.date),
+    Column("title", _("Title"), lambda a: a.title),
+    Column("site", _("Kampung KB"), lambda a: a.site.name),
+    Column("kecamatan", _("Kecamatan"), lambda a: a.site.kelurahan.kecamatan.name),
+    Column("category", _("Family function"), lambda a: a.get_category_display()),
+    Column("poktan", _("Poktan"), lambda a: a.get_poktan_display()),
+    Column("men", _("Participants (men)"), lambda a: a.participants_male, numeric=True),
+    Column("women", _("Participants (women)"), lambda a: a.participants_female, numeric=True),
+    Column("agencies", _("Agencies and partners"), _agencies),
+    Column("status", _("Status"), lambda a: a.get_status_display()),
+)

@@ -1,0 +1,324 @@
+"""Dashboard panels of the quality reports (the city dashboard for the Dinas; area
+viewers and OPD coordinators see the same panels over the sites they may read; a Pokja
+sees its own site's class).
+
+Every figure comes from the monthly :class:`~reports.models.QualityScore` rows of one
+month, read through ``QualityScore.objects.visible_to(user)``: a fixed number of
+aggregate queries, whatever the number of sites.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
+
+from activities.models import PokjaMember
+from kampungkb.panels import Panel
+from villages.models import KampungKB, Kecamatan, Kota
+
+from .charts import chart
+from .models import QualityScore
+from .periods import latest_scored_month, month_param
+from .quality import QualityClass
+from .sustainability import add_months, report_due_date
+
+LIST_LIMIT = 10
+# The class badges' colours (Bootstrap secondary, info, primary, success).
+CLASS_COLORS = ["#6c757d", "#0dcaf0", "#0d6efd", "#198754"]
+CHART_MAX_AREAS = 40
+
+
+def due_deadline(month: datetime.date) -> datetime.datetime:
+    """End of the report's due day (Asia/Jakarta), as an aware datetime."""
+    due = report_due_date(month) + datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(due, datetime.time.min))
+
+
+def month_rows(user, month):
+    """The visible sites' rows of ``month`` (a site deactivated before that month has no
+    row for it)."""
+    return QualityScore.objects.visible_to(user).filter(period=month)
+
+
+FLAG_NAMES = ("fading", "missing", "late", "sk_expired", "no_profile", "stale_profile")
+
+
+def class_by_area(user, month):
+    """Sites per class per kecamatan (per kota when the visible sites span several
+    cities) and the month's flag counts: ``(level, rows, totals, flags)``. Grouped in
+    the database by kota first (a few hundred rows at national scale), then by kecamatan
+    only when a single city is visible."""
+    rows = month_rows(user, month)
+    aggregates = flag_aggregates(month)
+    columns = ("quality_class", "n", *FLAG_NAMES)
+    by_kota = list(
+        rows.values("kecamatan__kota_id", "quality_class")
+        .annotate(n=Count("pk"), **aggregates)
+        .values_list("kecamatan__kota_id", *columns)
+        .order_by()
+    )
+    flags = dict.fromkeys(("sites", *FLAG_NAMES), 0)
+    for row in by_kota:
+        flags["sites"] += row[2]
+        for i, name in enumerate(FLAG_NAMES):
+            flags[name] += row[3 + i]
+    several = len({row[0] for row in by_kota}) > 1
+    if several:
+        grouped, model = by_kota, Kota
+    else:
+        grouped = list(
+            rows.values("kecamatan_id", "quality_class")
+            .annotate(n=Count("pk"))
+            .values_list("kecamatan_id", "quality_class", "n")
+            .order_by()
+        )
+        model = Kecamatan
+    counts: dict[int, dict[int, int]] = {}
+    for area_id, klass, n, *_rest in grouped:
+        counts.setdefault(area_id, {})[klass] = n
+    areas = model.objects.filter(pk__in=list(counts)).order_by("code").values_list("pk", "name")
+    table = []
+    for pk, name in areas:
+        per_class = [counts[pk].get(c, 0) for c in QualityClass.values]
+        table.append({"pk": pk, "name": name, "counts": per_class, "total": sum(per_class)})
+    totals = [sum(r["counts"][i] for r in table) for i in range(len(QualityClass.values))]
+    return ("kota" if several else "kecamatan"), table, totals, flags
+
+
+def class_changes(user, month):
+    """Class 12 months before vs now: a 4×4 matrix (plus sites without a row a year ago)
+    and how many rose, stayed, fell. The month's visible rows joined to the same sites'
+    rows a year earlier (an index-only self-join; kecamatan is part of the key because a
+    site that moved has its whole history recomputed)."""
+    year_ago = add_months(month, -12)
+    current_sql, params = (
+        month_rows(user, month)
+        .order_by()
+        .values_list("site_id", "kecamatan_id", "quality_class")
+        .query.sql_with_params()
+    )
+    table = connection.ops.quote_name(QualityScore._meta.db_table)
+    sql = (
+        'SELECT "before"."quality_class", "now"."quality_class", COUNT(*) '  # noqa: S608
+        f'FROM ({current_sql}) "now" LEFT JOIN {table} "before" '
+        'ON "before"."site_id" = "now"."site_id" '
+        'AND "before"."kecamatan_id" = "now"."kecamatan_id" AND "before"."period" = %s '
+        'GROUP BY "before"."quality_class", "now"."quality_class"'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params, year_ago))
+        rows = cursor.fetchall()
+    classes = QualityClass.values
+    matrix = {b: dict.fromkeys(classes, 0) for b in [*classes, None]}
+    up = same = down = new = 0
+    for before, now, n in rows:
+        matrix[before][now] += n
+        if before is None:
+            new += n
+        elif now > before:
+            up += n
+        elif now < before:
+            down += n
+        else:
+            same += n
+    return {
+        "year_ago": year_ago,
+        "matrix": [
+            {
+                "before": b,
+                "label": QualityClass(b).label if b else None,
+                "counts": list(matrix[b].values()),
+            }
+            for b in [*classes, None]
+        ],
+        "up": up,
+        "same": same,
+        "down": down,
+        "new": new,
+    }
+
+
+def stale_before():
+    """A profile recorded for a month before this one is more than a year old."""
+    return add_months(timezone.localdate().replace(day=1), -12)
+
+
+def flag_aggregates(month):
+    """Fading sites, late/missing reports of ``month`` and stale data, as aggregates."""
+    today = timezone.localdate()
+    return {
+        "fading": Count("pk", filter=Q(is_fading=True)),
+        "missing": Count("pk", filter=Q(report_submitted_at__isnull=True)),
+        "late": Count("pk", filter=Q(report_submitted_at__gte=due_deadline(month))),
+        "sk_expired": Count("pk", filter=Q(sk_valid_until__lt=today)),
+        "no_profile": Count("pk", filter=Q(profile_period__isnull=True)),
+        "stale_profile": Count("pk", filter=Q(profile_period__lt=stale_before())),
+    }
+
+
+def _listed(qs, limit=LIST_LIMIT):
+    """The first rows in area order (the index order of a month's rows, so the scan stops
+    after ``limit`` matches), then their sites in one query."""
+    rows = list(qs.order_by("kecamatan_id", "site_id")[:limit])
+    sites = KampungKB.objects.select_related("kelurahan__kecamatan").in_bulk(
+        [r.site_id for r in rows]
+    )
+    for row in rows:
+        row.site = sites[row.site_id]
+    return rows
+
+
+def fading_sites(user, month, limit=LIST_LIMIT):
+    return _listed(month_rows(user, month).filter(is_fading=True), limit=limit)
+
+
+def report_problems(user, month, limit=LIST_LIMIT):
+    return _listed(
+        month_rows(user, month).filter(
+            Q(report_submitted_at__isnull=True) | Q(report_submitted_at__gte=due_deadline(month))
+        ),
+        limit=limit,
+    )
+
+
+def stale_sites(user, month, limit=LIST_LIMIT):
+    return _listed(
+        month_rows(user, month).filter(
+            Q(sk_valid_until__lt=timezone.localdate())
+            | Q(profile_period__isnull=True)
+            | Q(profile_period__lt=stale_before())
+        ),
+        limit=limit,
+    )
+
+
+def sites_without_ketua(user, limit=LIST_LIMIT):
+    """Active visible sites whose current member list has no ketua: (count, first few)."""
+    ketua = PokjaMember.objects.current().filter(
+        site=OuterRef("pk"), position=PokjaMember.Position.KETUA
+    )
+    qs = KampungKB.objects.visible_to(user).active().filter(~Exists(ketua))
+    first = list(qs.select_related("kelurahan__kecamatan").order_by("pk")[:limit])
+    return qs.count(), first
+
+
+def panels(request, scope, **kwargs):
+    user = request.user
+    if not (scope.reads_all_sites or scope.is_viewer or scope.is_pokja):
+        return []
+    month = latest_scored_month()
+    if scope.is_pokja and not (scope.reads_all_sites or scope.is_viewer):
+        return [_pokja_panel(user, month)]
+    if month is None:
+        return [Panel("reports/panels/no_data.html", {}, order=15)]
+    level, areas, totals, flags = class_by_area(user, month)
+    no_ketua_count, no_ketua = sites_without_ketua(user)
+    labels = [str(label) for label in QualityClass.labels]
+    if len(areas) <= CHART_MAX_AREAS:
+        class_chart = chart(
+            "bar",
+            [a["name"] for a in areas],
+            [
+                {"label": labels[i], "data": [a["counts"][i] for a in areas]}
+                for i in range(len(labels))
+            ],
+            stacked=True,
+        )
+    else:
+        class_chart = chart("bar", labels, [{"label": "", "data": totals}])
+    common = {"month": month, "month_param": month_param(month)}
+    link = reverse("reports:classification")
+    area_field = "kota" if level == "kota" else "kecamatan"
+    areas_html = format_html_join(
+        "\n",
+        '<tr><th scope="row" class="fw-normal"><a href="{}?{}={}&amp;bulan={}">{}</a></th>{}'
+        '<td class="text-end">{}</td></tr>',
+        (
+            (
+                link,
+                area_field,
+                a["pk"],
+                month_param(month),
+                a["name"],
+                format_html_join("", '<td class="text-end">{}</td>', ((n,) for n in a["counts"])),
+                a["total"],
+            )
+            for a in areas
+        ),
+    )
+    return [
+        # DESIGN §8: the city dashboard lists fading sites first.
+        Panel(
+            "reports/panels/fading.html",
+            {
+                **common,
+                "count": flags["fading"],
+                "rows": fading_sites(user, month),
+                "limit": LIST_LIMIT,
+            },
+            order=5,
+        ),
+        Panel(
+            "reports/panels/classes.html",
+            {
+                **common,
+                "level": level,
+                "areas": areas,
+                "areas_html": areas_html,
+                "totals": totals,
+                "total": sum(totals),
+                "labels": labels,
+                "chart": class_chart,
+                "changes": class_changes(user, month),
+            },
+            order=15,
+        ),
+        Panel(
+            "reports/panels/reports_due.html",
+            {
+                **common,
+                "flags": flags,
+                "due": report_due_date(month),
+                "rows": report_problems(user, month),
+                "limit": LIST_LIMIT,
+            },
+            order=16,
+        ),
+        Panel(
+            "reports/panels/freshness.html",
+            {
+                **common,
+                "flags": flags,
+                "rows": stale_sites(user, month),
+                "no_ketua_count": no_ketua_count,
+                "no_ketua": no_ketua,
+                "limit": LIST_LIMIT,
+                "today": timezone.localdate(),
+                "stale_before": stale_before(),
+            },
+            order=17,
+        ),
+    ]
+
+
+def _pokja_panel(user, month):
+    rows = (
+        list(
+            QualityScore.objects.visible_to(user)
+            .filter(period=month)
+            .select_related("site")
+            .order_by("site__name")
+        )
+        if month
+        else []
+    )
+    return Panel(
+        "reports/panels/pokja_class.html",
+        {"rows": rows, "month": month, "classification_url": reverse("reports:classification")},
+        order=25,
+    )

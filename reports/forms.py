@@ -1,0 +1,380 @@
+"""GET forms of the report pages. They only narrow what ``visible_to(user)`` returns;
+every choice list is built from the user's scope (regions are public master data)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from activities.models import OPD, Activity, FamilyFunction, Poktan
+from kampungkb.forms import DateInput
+from villages.models import KampungKB, Kecamatan, Kota
+
+from .columns import CLASSIFICATION_COLUMNS
+from .periods import MonthError, parse_month
+from .quality import QualityClass
+from .sustainability import add_months
+
+MIN_SITES, MAX_SITES = 2, 6
+MIN_KECAMATAN, MAX_KECAMATAN = 2, 7
+SITE_SELECT_LIMIT = 300  # above this many sites, the chooser is a search instead of a list
+
+
+class MonthInput(forms.TextInput):
+    input_type = "month"  # a native month picker; submits YYYY-MM
+
+
+class MonthField(forms.CharField):
+    widget = MonthInput
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        try:
+            return parse_month(value)
+        except MonthError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+def asks_for_hidden_area(form) -> bool:
+    """Whether the form was refused because it names a region or site the user cannot
+    see (an export then answers 404, as for any object outside the user's scope)."""
+    return bool(getattr(form, "out_of_scope", False))
+
+
+class BootstrapMixin:
+    """Bootstrap classes on the widgets, so ``{{ field.as_field_group }}`` renders a
+    styled field without crispy-forms (a report page is rendered on every filter
+    change; crispy costs several ms per field)."""
+
+    def style_fields(self):
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            elif isinstance(widget, forms.RadioSelect):
+                continue
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class AreaMixin:
+    """A kota → kecamatan pair of filters. Kecamatan choices follow the chosen kota (a
+    national list would be 7,000 options long); with a single city they are listed
+    at once."""
+
+    AREA_FIELDS = ("kota", "kecamatan", "situs")
+
+    @property
+    def out_of_scope(self):
+        # Their choices are the areas/sites the user can see: any error there means
+        # "not yours" (or not existing — the same answer, so nothing leaks).
+        return any(f in self.errors for f in self.AREA_FIELDS)
+
+    def setup_area(self):
+        # Regions are public master data, but choosing an area where the user sees no
+        # site is refused (clean_kota/clean_kecamatan; the exports then answer 404), not
+        # answered with an empty list. Listing only such areas would cost a scan of
+        # every visible site on each page view.
+        self.fields["kota"].queryset = Kota.objects.visible_to(self.user)
+        kota = self.data.get("kota") if self.is_bound else None
+        kecamatan = Kecamatan.objects.visible_to(self.user).order_by("code")
+        if kota and str(kota).isdigit():
+            kecamatan = kecamatan.filter(kota_id=kota)
+        elif Kota.objects.count() > 1:
+            kecamatan = kecamatan.none()
+            self.fields["kecamatan"].empty_label = _("(choose a kota first)")
+        self.fields["kecamatan"].queryset = kecamatan
+
+
+class AreaVisibilityMixin:
+    def clean_kota(self):
+        return self._visible_area("kota", "kelurahan__kecamatan__kota")
+
+    def clean_kecamatan(self):
+        return self._visible_area("kecamatan", "kelurahan__kecamatan")
+
+    def _visible_area(self, name, lookup):
+        area = self.cleaned_data.get(name)
+        if area and not KampungKB.objects.visible_to(self.user).filter(**{lookup: area}).exists():
+            raise ValidationError(
+                _("%(area)s has no Kampung KB you may see.") % {"area": area.name}
+            )
+        return area
+
+
+class ClassificationFilterForm(AreaVisibilityMixin, BootstrapMixin, AreaMixin, forms.Form):
+    bulan = MonthField(label=_("Month"), required=False)
+    kota = forms.ModelChoiceField(Kota.objects.none(), label=_("Kota/kabupaten"), required=False)
+    kecamatan = forms.ModelChoiceField(
+        Kecamatan.objects.none(), label=_("Kecamatan"), required=False
+    )
+    kelas = forms.TypedChoiceField(
+        label=_("Class"),
+        choices=[("", _("All"))] + list(QualityClass.choices),
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    cari = forms.CharField(label=_("Search"), required=False, max_length=100)
+    memudar = forms.BooleanField(label=_("Fading sites only"), required=False)
+    urut = forms.ChoiceField(label=_("Sort by"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.setup_area()
+        sortable = [c for c in CLASSIFICATION_COLUMNS if c.sort]
+        self.style_fields()
+        self.fields["urut"].choices = [("", _("Kecamatan"))] + [
+            (key, label)
+            for c in sortable
+            for key, label in (
+                (c.key, c.header),
+                (f"-{c.key}", _("%(col)s (descending)") % {"col": c.header}),
+            )
+        ]
+
+    def filter(self, qs):
+        data = self.cleaned_data
+        if data.get("kota"):
+            qs = qs.filter(kecamatan__kota=data["kota"])
+        if data.get("kecamatan"):
+            qs = qs.filter(kecamatan=data["kecamatan"])
+        if data.get("kelas"):
+            qs = qs.filter(quality_class=data["kelas"])
+        if data.get("cari"):
+            qs = qs.filter(site__name__icontains=data["cari"])
+        if data.get("memudar"):
+            qs = qs.filter(is_fading=True)
+        return qs.order_by(*self.ordering())
+
+    def ordering(self):
+        key = (self.cleaned_data.get("urut") or "") if hasattr(self, "cleaned_data") else ""
+        columns = {c.key: c.sort for c in CLASSIFICATION_COLUMNS if c.sort}
+        field = columns.get(key.lstrip("-"))
+        if not field:
+            # The index order of a month's rows (period, kecamatan, site): the first page
+            # needs no sort of the whole month.
+            return ["kecamatan_id", "site_id"]
+        return [f"-{field}" if key.startswith("-") else field, "site__name", "site_id"]
+
+
+class ActivityReportFilterForm(AreaVisibilityMixin, BootstrapMixin, AreaMixin, forms.Form):
+    kota = forms.ModelChoiceField(Kota.objects.none(), label=_("Kota/kabupaten"), required=False)
+    kecamatan = forms.ModelChoiceField(
+        Kecamatan.objects.none(), label=_("Kecamatan"), required=False
+    )
+    situs = forms.ModelChoiceField(KampungKB.objects.none(), label=_("Kampung KB"), required=False)
+    dari = forms.DateField(label=_("From"), required=False, widget=DateInput)
+    sampai = forms.DateField(label=_("Until"), required=False, widget=DateInput)
+    kategori = forms.ChoiceField(
+        label=_("Family function"),
+        choices=[("", _("All"))] + list(FamilyFunction.choices),
+        required=False,
+    )
+    poktan = forms.ChoiceField(
+        label=_("Poktan"), choices=[("", _("All"))] + list(Poktan.choices), required=False
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("All"))] + list(Activity.Status.choices), required=False
+    )
+    opd = forms.ModelChoiceField(OPD.objects.none(), label=_("Agency / partner"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.setup_area()
+        self.fields["opd"].queryset = OPD.objects.visible_to(user).order_by("name")
+        kecamatan = self.data.get("kecamatan") if self.is_bound else None
+        sites = KampungKB.objects.visible_to(user).order_by("name")
+        if kecamatan and str(kecamatan).isdigit():
+            sites = sites.filter(kelurahan__kecamatan_id=kecamatan)
+        elif sites.count() > SITE_SELECT_LIMIT:
+            sites = sites.none()
+            self.fields["situs"].empty_label = _("(choose a kecamatan first)")
+        self.fields["situs"].queryset = sites
+        self.style_fields()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("dari") and data.get("sampai") and data["dari"] > data["sampai"]:
+            raise ValidationError(_("The start date is after the end date. Swap the two dates."))
+        return data
+
+    def filter(self, qs):
+        data = self.cleaned_data
+        if data.get("kota"):
+            qs = qs.filter(site__kelurahan__kecamatan__kota=data["kota"])
+        if data.get("kecamatan"):
+            qs = qs.filter(site__kelurahan__kecamatan=data["kecamatan"])
+        if data.get("situs"):
+            qs = qs.filter(site=data["situs"])
+        if data.get("dari"):
+            qs = qs.filter(date__gte=data["dari"])
+        if data.get("sampai"):
+            qs = qs.filter(date__lte=data["sampai"])
+        for name, field in (("kategori", "category"), ("poktan", "poktan"), ("status", "status")):
+            if data.get(name):
+                qs = qs.filter(**{field: data[name]})
+        if data.get("opd"):
+            qs = qs.filter(agencies=data["opd"])
+        return qs.order_by("-date", "-pk")
+
+
+# --------------------------------------------------------------------------------------
+# Comparison
+# --------------------------------------------------------------------------------------
+class IdListField(forms.MultipleChoiceField):
+    """A list of ids whose choices the form checks itself (with its own message)."""
+
+    def validate(self, value):
+        pass
+
+
+class ComparisonForm(BootstrapMixin, forms.Form):
+    """Which sites (2–6) or kecamatan (2–7) to compare, over which months. Ids that are
+    unknown and ids outside the user's scope get the same message (nothing leaks)."""
+
+    MODE_SITES, MODE_KECAMATAN = "kampung", "kecamatan"
+
+    mode = forms.ChoiceField(
+        label=_("Compare"),
+        choices=[(MODE_SITES, _("Kampung KB sites")), (MODE_KECAMATAN, _("Kecamatan"))],
+        required=False,
+        initial=MODE_SITES,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    kampung = IdListField(label=_("Kampung KB (2–6)"), required=False)
+    kecamatan = IdListField(label=_("Kecamatan (2–7)"), required=False)
+    cari = forms.CharField(label=_("Find a Kampung KB"), required=False, max_length=100)
+    dari = MonthField(label=_("From month"), required=False)
+    sampai = MonthField(label=_("To month"), required=False)
+
+    def __init__(self, *args, user, default_end=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.default_end = default_end
+        visible = KampungKB.objects.visible_to(user).active()
+        self.site_count = visible.count()
+        self.searching = self.site_count > SITE_SELECT_LIMIT
+        raw_sites = self.data.getlist("kampung") if self.is_bound else []
+        if self.searching:
+            # Large scope: list the chosen sites plus the search matches, not every site.
+            wanted = [v for v in raw_sites if str(v).isdigit()][: MAX_SITES * 10]
+            term = (self.data.get("cari") or "").strip() if self.is_bound else ""
+            choices = list(visible.filter(pk__in=wanted).select_related("kelurahan__kecamatan"))
+            if term:
+                choices += list(
+                    visible.filter(name__icontains=term)
+                    .exclude(pk__in=wanted)
+                    .select_related("kelurahan__kecamatan")
+                    .order_by("name")[:30]
+                )
+        else:
+            choices = list(
+                visible.select_related("kelurahan__kecamatan").order_by(
+                    "kelurahan__kecamatan__code", "name"
+                )
+            )
+        self.site_objects = {str(s.pk): s for s in choices}
+        self.fields["kampung"].choices = [
+            (str(s.pk), f"{s.name} ({s.kelurahan.kecamatan.name})") for s in choices
+        ]
+        kecamatan = Kecamatan.objects.filter(
+            pk__in=visible.values("kelurahan__kecamatan_id")
+        ).order_by("code")
+        if self.searching:
+            wanted = [
+                v
+                for v in (self.data.getlist("kecamatan") if self.is_bound else [])
+                if str(v).isdigit()
+            ]
+            kecamatan = kecamatan.filter(pk__in=wanted[: MAX_KECAMATAN * 10])
+        self.kecamatan_objects = {str(k.pk): k for k in kecamatan}
+        self.fields["kecamatan"].choices = [
+            (pk, k.name) for pk, k in self.kecamatan_objects.items()
+        ]
+
+    # Django's MultipleChoiceField says "Select a valid choice. 3 is not one of the
+    # available choices." — ours names the problem without telling whether the id exists.
+    def clean_kampung(self):
+        return self._clean_ids("kampung", self.site_objects, _gettext("Kampung KB"))
+
+    def clean_kecamatan(self):
+        return self._clean_ids("kecamatan", self.kecamatan_objects, _gettext("Kecamatan"))
+
+    out_of_scope = False
+
+    def _clean_ids(self, name, known, label):
+        raw = self.data.getlist(name) if self.is_bound else []
+        if len(raw) > MAX_SITES * 10:
+            raise ValidationError(
+                _("Compare at most 6 Kampung KB or 7 kecamatan at a time (you chose %(n)d).")
+                % {"n": len(raw)}
+            )
+        bad = [v for v in raw if str(v) not in known]
+        if bad:
+            self.out_of_scope = True
+            raise ValidationError(
+                ngettext(
+                    "%(label)s number %(ids)s was not found or is outside your area.",
+                    "%(label)s numbers %(ids)s were not found or are outside your area.",
+                    len(bad),
+                )
+                % {"label": label, "ids": ", ".join(str(v)[:12] for v in bad[:5])}
+            )
+        seen = []
+        for v in raw:
+            if v not in seen:
+                seen.append(v)
+        return [known[v] for v in seen]
+
+    def clean(self):
+        data = super().clean()
+        mode = data.get("mode") or self.MODE_SITES
+        data["mode"] = mode
+        if mode == self.MODE_SITES and "kampung" in data:
+            n = len(data["kampung"])
+            if n < MIN_SITES:
+                self.add_error(
+                    "kampung",
+                    _("Choose at least 2 Kampung KB to compare (you chose %(n)d).") % {"n": n},
+                )
+            elif n > MAX_SITES:
+                self.add_error(
+                    "kampung",
+                    _("Compare at most 6 Kampung KB at a time (you chose %(n)d).") % {"n": n},
+                )
+        if mode == self.MODE_KECAMATAN and "kecamatan" in data:
+            n = len(data["kecamatan"])
+            if n < MIN_KECAMATAN:
+                self.add_error(
+                    "kecamatan",
+                    _("Choose at least 2 kecamatan to compare (you chose %(n)d).") % {"n": n},
+                )
+            elif n > MAX_KECAMATAN:
+                self.add_error(
+                    "kecamatan",
+                    _("Compare at most 7 kecamatan at a time (you chose %(n)d).") % {"n": n},
+                )
+        start, end = data.get("dari"), data.get("sampai")
+        if "dari" in self.errors or "sampai" in self.errors:
+            return data
+        # Default: the 12 months ending with the newest scored month.
+        end = end or self.default_end
+        if end and not start:
+            start = add_months(end, -11)
+        if start and end and start > end:
+            self.add_error(
+                "sampai",
+                _("The period is reversed: %(start)s is after %(end)s. Swap the two months.")
+                % {"start": start.strftime("%m/%Y"), "end": end.strftime("%m/%Y")},
+            )
+        data["dari"], data["sampai"] = start, end
+        return data

@@ -1,0 +1,480 @@
+"""Report pages and their exports. Every queryset starts from ``visible_to(user)``; the
+forms only narrow it. An export runs the page's own form and queryset and writes the
+page's own columns."""
+
+from __future__ import annotations
+
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import F
+from django.db.models.functions import Least
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.generic import ListView, TemplateView
+
+from activities.models import Activity
+from kampungkb.exports import csv_response, xlsx_response
+from kampungkb.mixins import SiteScopedMixin
+from villages.models import KampungKB, KKBPKSnapshot, PopulationSnapshot, ProfileSnapshot
+
+from . import comparison as comparison_service
+from .charts import chart
+from .columns import (
+    ACTIVITY_COLUMNS,
+    CLASSIFICATION_COLUMNS,
+    header_row,
+    render_rows,
+    value_row,
+)
+from .forms import (
+    ActivityReportFilterForm,
+    ClassificationFilterForm,
+    ComparisonForm,
+    asks_for_hidden_area,
+)
+from .models import QualityScore
+from .periods import MonthError, latest_scored_month, month_param, parse_month
+from .quality import INDEX_LABELS, INDICATORS, QualityClass
+from .recompute import figures_of
+from .sustainability import add_months, continuity, month_end, report_due_date, report_status
+
+EXPORT_FORMATS = ("xlsx", "csv")
+
+
+def export(fmt, filename, sheets):
+    """``sheets``: ``[(title, header, rows), ...]``; CSV takes the first sheet."""
+    if fmt == "csv":
+        title, header, rows = sheets[0]
+        return csv_response(f"{filename}.csv", header, rows)
+    return xlsx_response(f"{filename}.xlsx", sheets)
+
+
+def bad_request(request, form):
+    if asks_for_hidden_area(form):
+        raise Http404
+    return HttpResponseBadRequest(
+        render(request, "reports/bad_request.html", {"form": form}).content
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Classification table
+# --------------------------------------------------------------------------------------
+class ClassificationMixin:
+    def get_form(self):
+        # Always bound: an empty query is a valid form (every filter is optional).
+        return ClassificationFilterForm(self.request.GET, user=self.request.user)
+
+    def month(self, form):
+        chosen = form.cleaned_data.get("bulan") if form.is_valid() else None
+        return chosen or latest_scored_month()
+
+    def rows(self, form, month):
+        qs = QualityScore.objects.visible_to(self.request.user).filter(period=month)
+        if not form.is_valid():
+            return qs.none()
+        return form.filter(qs).select_related("site__kelurahan__kecamatan")
+
+
+class ClassificationView(ClassificationMixin, ListView):
+    template_name = "reports/classification.html"
+    paginate_by = 50
+    context_object_name = "rows"
+
+    def get_queryset(self):
+        self.form = self.get_form()
+        self.month_value = self.month(self.form)
+        if self.month_value is None:
+            return QualityScore.objects.none()
+        return self.rows(self.form, self.month_value)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(
+            form=self.form,
+            month=self.month_value,
+            columns=CLASSIFICATION_COLUMNS,
+            table_body=render_rows(CLASSIFICATION_COLUMNS, ctx["rows"]),
+            query=self.request.GET.urlencode(),
+            classes=QualityClass,
+        )
+        return ctx
+
+
+class ClassificationExportView(ClassificationMixin, TemplateView):
+    def get(self, request, fmt):
+        form = self.get_form()
+        if not form.is_valid():
+            return bad_request(request, form)
+        month = self.month(form)
+        if month is None:
+            raise Http404
+        rows = self.rows(form, month).iterator(chunk_size=2000)
+        title = _("Classification %(month)s") % {"month": month.strftime("%m-%Y")}
+        return export(
+            fmt,
+            f"klasifikasi-kampung-kb-{month_param(month)}",
+            [
+                (
+                    title,
+                    header_row(CLASSIFICATION_COLUMNS),
+                    (value_row(CLASSIFICATION_COLUMNS, r) for r in rows),
+                )
+            ],
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Comparison
+# --------------------------------------------------------------------------------------
+class ComparisonMixin:
+    def get_comparison(self):
+        request = self.request
+        bound = any(k in request.GET for k in ("kampung", "kecamatan", "mode", "dari", "sampai"))
+        form = ComparisonForm(
+            request.GET if bound else None, user=request.user, default_end=latest_scored_month()
+        )
+        if not bound or not form.is_valid():
+            return form, None
+        data = form.cleaned_data
+        objects = data["kampung"] if data["mode"] == form.MODE_SITES else data["kecamatan"]
+        if data.get("dari") is None:
+            return form, None
+        result = comparison_service.build(
+            request.user, data["mode"], objects, data["dari"], data["sampai"]
+        )
+        return form, result
+
+
+class ComparisonView(ComparisonMixin, TemplateView):
+    template_name = "reports/comparison.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        form, result = self.get_comparison()
+        ctx.update(form=form, result=result, query=self.request.GET.urlencode())
+        return ctx
+
+
+class ComparisonPrintView(ComparisonView):
+    template_name = "reports/comparison_print.html"
+
+
+class ComparisonExportView(ComparisonMixin, TemplateView):
+    def get(self, request, fmt):
+        form, result = self.get_comparison()
+        if result is None:
+            return bad_request(request, form)
+        name = f"perbandingan-{result.mode}-{month_param(result.start)}-{month_param(result.end)}"
+        return export(fmt, name, [(t.title, t.header, t.rows) for t in result.tables])
+
+
+# --------------------------------------------------------------------------------------
+# Sustainability
+# --------------------------------------------------------------------------------------
+SUSTAINABILITY_SORTS = {
+    "kontinuitas": ("continuity_pct",),
+    "-kontinuitas": ("-continuity_pct",),
+    "nama": ("site__name",),
+    "kecamatan": ("kecamatan_id",),
+    "memudar": ("-is_fading", "continuity_pct"),
+}
+
+
+class SustainabilityListView(ListView):
+    """Every visible site's continuity as of the newest complete month; fading sites
+    first by default, then the least continuous."""
+
+    template_name = "reports/sustainability_list.html"
+    paginate_by = 50
+    context_object_name = "rows"
+
+    def get_queryset(self):
+        self.month_value = latest_scored_month()
+        self.sort = self.request.GET.get("urut") or "memudar"
+        if self.sort not in SUSTAINABILITY_SORTS:
+            self.sort = "memudar"
+        self.fading_only = self.request.GET.get("memudar") == "1"
+        if self.month_value is None:
+            return QualityScore.objects.none()
+        qs = (
+            QualityScore.objects.visible_to(self.request.user)
+            .filter(period=self.month_value)
+            # Sorted on the row's own columns: no join over a whole month's rows.
+            .annotate(
+                continuity_pct=(F("active_months_12") * 100) / Least(F("month_index") + 1, 12)
+            )
+        )
+        if self.fading_only:
+            qs = qs.filter(is_fading=True)
+        return qs.order_by(*SUSTAINABILITY_SORTS[self.sort], "site_id")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        rows = ctx["rows"]
+        ids = [r.site_id for r in rows]
+        sites = KampungKB.objects.select_related("kelurahan__kecamatan").in_bulk(ids)
+        year_ago = (
+            dict(
+                QualityScore.objects.visible_to(self.request.user)
+                .filter(site_id__in=ids, period=add_months(self.month_value, -12))
+                .values_list("site_id", "quality_class")
+            )
+            if ids
+            else {}
+        )
+        for row in rows:
+            row.site = sites[row.site_id]
+            row.class_year_ago = year_ago.get(row.site_id)
+            row.continuity = continuity(row.active_months_12, row.month_index)
+            row.observed = min(12, row.month_index + 1)
+            row.report = report_status(row.period, row.report_submitted_at)
+            row.change = (
+                None if row.class_year_ago is None else row.quality_class - row.class_year_ago
+            )
+        ctx.update(
+            month=self.month_value,
+            sort=self.sort,
+            sorts=SUSTAINABILITY_SORTS,
+            fading_only=self.fading_only,
+            classes=QualityClass,
+        )
+        return ctx
+
+
+class SiteTimelineView(SiteScopedMixin, TemplateView):
+    """A site's month-by-month timeline since its first reporting month."""
+
+    template_name = "reports/site_timeline.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        rows = list(
+            QualityScore.objects.visible_to(self.request.user)
+            .filter(site=self.site)
+            .order_by("period")
+        )
+        by_month = {r.period: r for r in rows}
+        today = timezone.localdate()
+        for r in rows:
+            r.report = report_status(r.period, r.report_submitted_at, today)
+            before = by_month.get(add_months(r.period, -12))
+            r.change = None if before is None else r.quality_class - before.quality_class
+            r.class_year_ago = before.quality_class if before else None
+        ctx.update(
+            rows=list(reversed(rows)),
+            first=rows[0] if rows else None,
+            latest=rows[-1] if rows else None,
+            chart=chart(
+                "bar",
+                [r.period.strftime("%m/%Y") for r in rows],
+                [{"label": _("Verified activities"), "data": [r.activity_count for r in rows]}],
+                y_min=0,
+            ),
+            classes=QualityClass,
+        )
+        return ctx
+
+
+# --------------------------------------------------------------------------------------
+# Printable monthly report of a site
+# --------------------------------------------------------------------------------------
+class MonthlyReportView(SiteScopedMixin, TemplateView):
+    template_name = "reports/monthly_report.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user, site = self.request.user, self.site
+        error = None
+        try:
+            month = parse_month(self.request.GET.get("bulan"))
+        except MonthError as exc:
+            month, error = None, str(exc)
+        month = month or latest_scored_month() or timezone.localdate().replace(day=1)
+        row = (
+            QualityScore.objects.visible_to(user).filter(site=site, period=month).first()
+            if not error
+            else None
+        )
+        activities = []
+        if not error:
+            activities = list(
+                Activity.objects.visible_to(user)
+                .verified()
+                .filter(site=site, date__gte=month, date__lte=month_end(month))
+                .prefetch_related("agencies")
+                .order_by("date", "pk")
+            )
+
+        def current(model):
+            return (
+                model.objects.visible_to(user)
+                .filter(site=site, period__lte=month)
+                .order_by("-period")
+                .first()
+            )
+
+        ctx.update(
+            month=month,
+            month_value=month_param(month),
+            error=error,
+            row=row,
+            indicators=[
+                (ind, row.score_of(ind.key), ind.describe(figures_of(row))) for ind in INDICATORS
+            ]
+            if row
+            else [],
+            index_labels=INDEX_LABELS,
+            activities=activities,
+            participants=sum(a.participants_total for a in activities),
+            population=None if error else current(PopulationSnapshot),
+            figures=None if error else current(KKBPKSnapshot),
+            profile=None if error else current(ProfileSnapshot),
+            report=report_status(month, row.report_submitted_at) if row else None,
+            due=report_due_date(month),
+            printed=timezone.localtime(),
+            month_label=date_format(month, "F Y"),
+        )
+        return ctx
+
+
+# --------------------------------------------------------------------------------------
+# Activity list (filtered) and its export
+# --------------------------------------------------------------------------------------
+class ActivityReportMixin:
+    def get_form(self):
+        return ActivityReportFilterForm(self.request.GET, user=self.request.user)
+
+    def activities(self, form):
+        qs = Activity.objects.visible_to(self.request.user)
+        qs = form.filter(qs) if form.is_valid() else qs.none()
+        return qs.select_related("site__kelurahan__kecamatan").prefetch_related("agencies")
+
+
+class NoCountPage(Page):
+    def __init__(self, object_list, number, paginator, more):
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self):
+        return self.more
+
+    def next_page_number(self):
+        return self.number + 1
+
+    def start_index(self):
+        return (self.number - 1) * self.paginator.per_page + 1 if self.object_list else 0
+
+    def end_index(self):
+        return self.start_index() + len(self.object_list) - 1
+
+
+class NoCountPaginator(Paginator):
+    """Pages without ``COUNT(*)``: one row more than a page says whether another follows.
+    (Counting five million activities costs more than showing fifty of them.)"""
+
+    def validate_number(self, number):
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(_("That page number is not an integer")) from None
+        if number < 1:
+            raise EmptyPage(_("That page number is less than 1"))
+        return number
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage(_("That page contains no results"))
+        return NoCountPage(rows[: self.per_page], number, self, len(rows) > self.per_page)
+
+
+class ActivityReportView(ActivityReportMixin, ListView):
+    template_name = "reports/activity_list.html"
+    paginate_by = 50
+    paginator_class = NoCountPaginator
+    context_object_name = "activities"
+
+    def get_queryset(self):
+        self.form = self.get_form()
+        return self.activities(self.form)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(
+            form=self.form,
+            columns=ACTIVITY_COLUMNS,
+            table_body=render_rows(ACTIVITY_COLUMNS, ctx["activities"]),
+            query=self.request.GET.urlencode(),
+        )
+        return ctx
+
+
+class ActivityExportView(ActivityReportMixin, TemplateView):
+    def get(self, request, fmt):
+        form = self.get_form()
+        if not form.is_valid():
+            return bad_request(request, form)
+        rows = self.activities(form).iterator(chunk_size=2000)
+        return export(
+            fmt,
+            f"kegiatan-kampung-kb-{timezone.localdate():%Y%m%d}",
+            [
+                (
+                    _("Activities"),
+                    header_row(ACTIVITY_COLUMNS),
+                    (value_row(ACTIVITY_COLUMNS, a) for a in rows),
+                )
+            ],
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Site registry export (the site list with its filters and sort order)
+# --------------------------------------------------------------------------------------
+class SiteRegistryExportView(TemplateView):
+    def get(self, request, fmt):
+        from villages.filters import SiteFilter
+        from villages.tables import SiteTable
+
+        qs = KampungKB.objects.visible_to(request.user).select_related("kelurahan__kecamatan")
+        filterset = SiteFilter(request.GET or None, queryset=qs)
+        if filterset.is_bound and not filterset.is_valid():
+            return bad_request(request, filterset.form)
+        for name, lookup in (
+            ("kecamatan", "kelurahan__kecamatan_id"),
+            ("kelurahan", "kelurahan_id"),
+        ):
+            if filterset.form.cleaned_data.get(name) if filterset.is_bound else None:
+                area = filterset.form.cleaned_data[name]
+                if not qs.filter(**{lookup: area.pk}).exists():
+                    raise Http404  # another area's registry, asked for by URL
+        table = SiteTable(filterset.qs, order_by=request.GET.get("sort"))
+        columns = list(table.columns)
+        header = [str(c.header) for c in columns]
+
+        def rows():
+            ordered = table.data.data.iterator(chunk_size=2000)
+            for site in ordered:
+                yield [_registry_value(c, site) for c in columns]
+
+        return export(
+            fmt,
+            f"daftar-kampung-kb-{timezone.localdate():%Y%m%d}",
+            [(_("Kampung KB"), header, rows())],
+        )
+
+
+def _registry_value(column, site):
+    value = column.accessor.resolve(site, quiet=True)
+    if isinstance(value, bool):
+        return value
+    return (
+        value
+        if value is None or isinstance(value, (int, str)) or hasattr(value, "isoformat")
+        else str(value)
+    )
