@@ -38,6 +38,8 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from . import derived
+
 FORMAT = "kampungkb-archive/1"
 
 
@@ -255,7 +257,7 @@ def import_archive(source, replace=False, stdout=None) -> dict:
             if _sha256(out) != entry["sha256"]:
                 raise ArchiveError(f"corrupt media file in archive: {relative}")
 
-        with transaction.atomic(), _history_paused():
+        with transaction.atomic(), _history_paused(), derived.paused():
             # Empty every table (the master data and groups the migrations created too:
             # the archive holds them, with their ids) and load the rows as they were.
             _fire_deferred_constraints()

@@ -23,6 +23,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_init, post_s
 from django.utils import timezone
 
 from activities.models import Activity
+from kampungkb import derived
 from villages.models import KampungKB, KKBPKSnapshot, PopulationSnapshot, ProfileSnapshot
 
 from .sustainability import add_months, first_reporting_month, month_start
@@ -39,6 +40,8 @@ def schedule(site_id: int, first: datetime.date, last: datetime.date | None = No
     """Recompute ``site_id``'s months ``first``..``last`` (``None``: up to the current
     month) after the current transaction commits. Every call registers a flush; the first
     flush after a commit does all the pending work, later ones find nothing left."""
+    if derived.is_paused():
+        return
     first = month_start(first)
     if not connection.in_atomic_block:
         _run(site_id, [(first, last)])
@@ -159,6 +162,8 @@ def _remember_site(sender, instance, **kwargs):
 
 
 def _site_saved(sender, instance, created=False, **kwargs):
+    if derived.is_paused():
+        return
     old = getattr(instance, "_reports_state", None)
     new = tuple(getattr(instance, f) for f in SITE_STATE)
     instance._reports_state = new

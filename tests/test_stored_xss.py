@@ -207,9 +207,14 @@ def test_xlsx_export_has_no_formula_cells():
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     cells = [row[0] for row in book["Data"].iter_rows()]
     assert all(c.data_type != "f" for c in cells)
-    # (XML turns a lone CR into LF when the file is read back.)
-    expected = ["'=h", *("'" + v.replace("\r", "\n") for v in DANGEROUS), 7]
-    assert [c.value for c in cells] == expected
+
+    # (Without lxml, XML turns a lone CR into LF when the file is read back; with lxml the
+    # CR is kept as &#13;. Either way the cell starts with the apostrophe.)
+    def normal(v):
+        return v.replace("\r", "\n") if isinstance(v, str) else v
+
+    expected = ["'=h", *("'" + v for v in DANGEROUS), 7]
+    assert [normal(c.value) for c in cells] == [normal(v) for v in expected]
 
 
 def test_export_file_name_cannot_break_the_header():
