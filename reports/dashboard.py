@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
-from activities.models import PokjaMember
+from activities import cadence
 from kampungkb.panels import Panel
 from villages.models import KampungKB, Kecamatan, Kota
 
@@ -25,7 +25,7 @@ from .charts import chart
 from .models import QualityScore
 from .periods import latest_scored_month, month_param
 from .quality import QualityClass
-from .sustainability import add_months, report_due_date
+from .sustainability import add_months
 
 LIST_LIMIT = 10
 # The class badges' colours (Bootstrap secondary, info, primary, success).
@@ -35,8 +35,7 @@ CHART_MAX_AREAS = 40
 
 def due_deadline(month: datetime.date) -> datetime.datetime:
     """End of the report's due day (Asia/Jakarta), as an aware datetime."""
-    due = report_due_date(month) + datetime.timedelta(days=1)
-    return timezone.make_aware(datetime.datetime.combine(due, datetime.time.min))
+    return cadence.deadline(month)
 
 
 def month_rows(user, month):
@@ -177,34 +176,13 @@ def fading_sites(user, month, limit=LIST_LIMIT):
     return _listed(month_rows(user, month).filter(is_fading=True), limit=limit)
 
 
-def report_problems(user, month, limit=LIST_LIMIT):
-    return _listed(
-        month_rows(user, month).filter(
-            Q(report_submitted_at__isnull=True) | Q(report_submitted_at__gte=due_deadline(month))
-        ),
-        limit=limit,
-    )
-
-
 def stale_sites(user, month, limit=LIST_LIMIT):
     return _listed(
         month_rows(user, month).filter(
-            Q(sk_valid_until__lt=timezone.localdate())
-            | Q(profile_period__isnull=True)
-            | Q(profile_period__lt=stale_before())
+            Q(profile_period__isnull=True) | Q(profile_period__lt=stale_before())
         ),
         limit=limit,
     )
-
-
-def sites_without_ketua(user, limit=LIST_LIMIT):
-    """Active visible sites whose current member list has no ketua: (count, first few)."""
-    ketua = PokjaMember.objects.current().filter(
-        site=OuterRef("pk"), position=PokjaMember.Position.KETUA
-    )
-    qs = KampungKB.objects.visible_to(user).active().filter(~Exists(ketua))
-    first = list(qs.select_related("kelurahan__kecamatan").order_by("pk")[:limit])
-    return qs.count(), first
 
 
 def panels(request, scope, **kwargs):
@@ -217,7 +195,6 @@ def panels(request, scope, **kwargs):
     if month is None:
         return [Panel("reports/panels/no_data.html", {}, order=15)]
     level, areas, totals, flags = class_by_area(user, month)
-    no_ketua_count, no_ketua = sites_without_ketua(user)
     labels = [str(label) for label in QualityClass.labels]
     if len(areas) <= CHART_MAX_AREAS:
         class_chart = chart(
@@ -251,6 +228,8 @@ def panels(request, scope, **kwargs):
             for a in areas
         ),
     )
+    # The monthly reports (late / missing) and the Pokja without a ketua or with an expired
+    # SK are the activities app's dashboard panels (activities/dashboard.py): not repeated.
     return [
         # DESIGN §8: the city dashboard lists fading sites first.
         Panel(
@@ -279,24 +258,11 @@ def panels(request, scope, **kwargs):
             order=15,
         ),
         Panel(
-            "reports/panels/reports_due.html",
-            {
-                **common,
-                "flags": flags,
-                "due": report_due_date(month),
-                "rows": report_problems(user, month),
-                "limit": LIST_LIMIT,
-            },
-            order=16,
-        ),
-        Panel(
             "reports/panels/freshness.html",
             {
                 **common,
                 "flags": flags,
                 "rows": stale_sites(user, month),
-                "no_ketua_count": no_ketua_count,
-                "no_ketua": no_ketua,
                 "limit": LIST_LIMIT,
                 "today": timezone.localdate(),
                 "stale_before": stale_before(),

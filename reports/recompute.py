@@ -314,7 +314,9 @@ def _month_stats(sites, first, last):
             functions=Count(
                 "category", distinct=True, filter=verified & ~Q(category=FamilyFunction.OTHER)
             ),
-            submitted=Min("submitted_at"),
+            # The month's report as activities/cadence.py defines it: the first submission
+            # of an activity the site itself recorded (not an agency's).
+            submitted=Min("first_submitted_at", filter=Q(recorded_by_opd__isnull=True)),
         )
         .order_by()
     )

@@ -5,7 +5,8 @@ functions over months.
   ``max(declaration month, settings.REPORTING_SINCE)`` (the portal has no activity data
   before that month, so older sites are neither punished nor excused for it).
 * A month's report is due on the 3rd of the following month (SIGA practice); it counts
-  as sent when the first activity of that month was submitted.
+  as sent when the first activity of that month that the site recorded was first
+  submitted (the definitions live in activities/cadence.py).
 * A site is *fading* when it had activity in most months (≥ 7 of 12) of its first year but
   in fewer than half of the last six months (< 3), or in none of the last three. Its first
   year is its first 12 reporting months; the rule applies once that year is over.
@@ -18,13 +19,14 @@ import datetime
 from django.conf import settings
 from django.utils import timezone
 
+from activities import cadence
+
 FIRST_YEAR = 12
 MOST_OF_FIRST_YEAR = 7  # "most months" of 12
 MASK_BITS = 12
 MASK_ALL = (1 << MASK_BITS) - 1
 LAST_SIX = 0b111111
 LAST_THREE = 0b111
-REPORT_DUE_DAY = 3
 
 
 def add_months(month: datetime.date, n: int) -> datetime.date:
@@ -59,7 +61,8 @@ def first_reporting_month(declared_on: datetime.date) -> datetime.date:
 # Monthly report cadence (kept in this one function; see the module docstring)
 # --------------------------------------------------------------------------------------
 def report_due_date(month: datetime.date) -> datetime.date:
-    return add_months(month, 1).replace(day=REPORT_DUE_DAY)
+    # One definition of the cadence for the whole portal: activities/cadence.py.
+    return cadence.due_date(month)
 
 
 def report_status(
@@ -79,9 +82,7 @@ def report_status(
 
 def last_due_month(today: datetime.date | None = None) -> datetime.date:
     """The newest month whose report deadline has passed."""
-    today = today or timezone.localdate()
-    month = add_months(month_start(today), -1)
-    return month if today > report_due_date(month) else add_months(month, -1)
+    return cadence.last_due_month(today)
 
 
 # --------------------------------------------------------------------------------------
