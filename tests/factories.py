@@ -202,6 +202,10 @@ class ActivityFactory(DjangoModelFactory):
     participants_male = 5
     participants_female = 15
     status = Activity.Status.DRAFT
+    submitted_at = None
+    # As activities.workflow keeps it: the first submission is the submission, unless a
+    # test says otherwise (a resubmitted activity).
+    first_submitted_at = factory.SelfAttribute("submitted_at")
 
     @factory.post_generation
     def agencies(self, create, extracted, **kwargs):
