@@ -1,12 +1,13 @@
 """Dashboard panels of the activities app.
 
 Pokja: activities returned by the Dinas (reason first, one tap from editing) and this
-month's report (due date, what is still draft). Dinas: the verification queue, late and
-missing monthly reports, Pokja without a ketua or with an expired SK. Each panel runs a
+month's report (due date, what is still draft). Dinas: the verification queue and the Pokja
+without a ketua or with an expired SK (the late and missing monthly reports are the reports
+app's panel, read from its monthly rows). Each panel runs a
 fixed number of queries, whatever the number of sites or activities.
 """
 
-from django.db.models import Count, Exists, Min, OuterRef, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from kampungkb.panels import Panel
@@ -17,7 +18,7 @@ from .models import Activity, PokjaMember
 
 RETURNED_LIMIT = 20
 DRAFT_LIMIT = 10
-CADENCE_MONTHS = 12
+FOLLOW_UP_LIMIT = 20
 
 
 def panels(request, scope):
@@ -92,10 +93,11 @@ def dinas_panels(request, scope):
     queue = awaiting.aggregate(n=Count("pk"), oldest=Min("submitted_at"))
     flagged = awaiting.with_photo_flags().filter(has_duplicate_photo=True).count()
 
-    sites = list(
+    # Only the sites to follow up are fetched (the first few, and how many in all), so the
+    # panel costs the same at 54 and at 83,000 sites.
+    to_follow = (
         KampungKB.objects.visible_to(user)
         .active()
-        .select_related("kelurahan__kecamatan")
         .annotate(
             has_ketua=Exists(
                 PokjaMember.objects.current(today).filter(
@@ -108,44 +110,19 @@ def dinas_panels(request, scope):
                 .values("sk_valid_until")[:1]
             ),
         )
-        .order_by("kelurahan__code", "name")
+        .filter(Q(has_ketua=False) | Q(sk_valid_until__lt=today))
     )
-    last = cadence.last_due_month(today)
-    reports = cadence.month_reports(
-        sites,
-        Activity.objects.visible_to(user),
-        first=cadence.add_months(last, -(CADENCE_MONTHS - 1)),
-        last=last,
-        today=today,
-    )
-    behind, counts = [], {cadence.ON_TIME: 0, cadence.LATE: 0, cadence.MISSING: 0}
-    for site in sites:
-        site_reports = reports.get(site.pk, [])
-        latest = site_reports[-1] if site_reports and site_reports[-1].month == last else None
-        if latest is None:
-            continue
-        counts[latest.status] = counts.get(latest.status, 0) + 1
-        if latest.status in (cadence.LATE, cadence.MISSING):
-            summary = cadence.summary(site_reports)
-            behind.append(
-                {
-                    "site": site,
-                    "latest": latest,
-                    "missing": summary[cadence.MISSING],
-                    "late": summary[cadence.LATE],
-                    "expected": len(site_reports),
-                }
-            )
-    behind.sort(key=lambda r: (r["latest"].status != cadence.MISSING, -r["missing"]))
     pokja_flags = [
         {
             "site": s,
             "no_ketua": not s.has_ketua,
             "sk_expired": bool(s.sk_valid_until and s.sk_valid_until < today),
         }
-        for s in sites
-        if not s.has_ketua or (s.sk_valid_until and s.sk_valid_until < today)
+        for s in to_follow.select_related("kelurahan__kecamatan").order_by(
+            "kelurahan__code", "name"
+        )[:FOLLOW_UP_LIMIT]
     ]
+    follow_up_count = to_follow.count()
     return [
         Panel(
             "activities/panels/dinas_queue.html",
@@ -153,15 +130,8 @@ def dinas_panels(request, scope):
             order=5,
         ),
         Panel(
-            "activities/panels/dinas_cadence.html",
-            {
-                "month": last,
-                "due": cadence.due_date(last),
-                "counts": counts,
-                "behind": behind,
-                "months": CADENCE_MONTHS,
-            },
-            order=12,
+            "activities/panels/dinas_pokja_health.html",
+            {"flags": pokja_flags, "count": follow_up_count, "limit": FOLLOW_UP_LIMIT},
+            order=14,
         ),
-        Panel("activities/panels/dinas_pokja_health.html", {"flags": pokja_flags}, order=14),
     ]

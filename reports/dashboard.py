@@ -25,9 +25,10 @@ from .charts import chart
 from .models import QualityScore
 from .periods import latest_scored_month, month_param
 from .quality import QualityClass
-from .sustainability import add_months
+from .sustainability import add_months, report_due_date
 
 LIST_LIMIT = 10
+RECORD_MONTHS = 12  # the record shown beside a late or missing report
 # The class badges' colours (Bootstrap secondary, info, primary, success).
 CLASS_COLORS = ["#6c757d", "#0dcaf0", "#0d6efd", "#198754"]
 CHART_MAX_AREAS = 40
@@ -176,6 +177,39 @@ def fading_sites(user, month, limit=LIST_LIMIT):
     return _listed(month_rows(user, month).filter(is_fading=True), limit=limit)
 
 
+def report_problems(user, month, limit=LIST_LIMIT):
+    """The first sites late or missing with ``month``'s report, each with its record over
+    the last 12 months (``row.record``: missing, late, expected), in two queries."""
+    # Missing reports first, then late ones: two scans of the month's index that each stop
+    # after ``limit`` rows (always both, so the query count does not depend on the data).
+    rows = month_rows(user, month).order_by("kecamatan_id", "site_id")
+    missing = list(rows.filter(report_submitted_at__isnull=True)[:limit])
+    late = list(rows.filter(report_submitted_at__gte=due_deadline(month))[:limit])
+    rows = (missing + late)[:limit]
+    sites = KampungKB.objects.select_related("kelurahan__kecamatan").in_bulk(
+        [r.site_id for r in rows]
+    )
+    for row in rows:
+        row.site = sites[row.site_id]
+    first = add_months(month, -(RECORD_MONTHS - 1))
+    history = QualityScore.objects.filter(
+        site_id__in=[r.site_id for r in rows], period__gte=first, period__lte=month
+    ).values_list("site_id", "period", "report_submitted_at")
+    deadlines = {}
+    records = {r.site_id: {"missing": 0, "late": 0, "expected": 0} for r in rows}
+    for site_id, period, submitted in history:
+        record = records[site_id]
+        record["expected"] += 1
+        if submitted is None:
+            record["missing"] += 1
+        else:
+            deadline = deadlines.setdefault(period, due_deadline(period))
+            record["late"] += submitted >= deadline
+    for row in rows:
+        row.record = records[row.site_id]
+    return rows
+
+
 def stale_sites(user, month, limit=LIST_LIMIT):
     return _listed(
         month_rows(user, month).filter(
@@ -195,6 +229,7 @@ def panels(request, scope, **kwargs):
     if month is None:
         return [Panel("reports/panels/no_data.html", {}, order=15)]
     level, areas, totals, flags = class_by_area(user, month)
+    flags["on_time"] = flags["sites"] - flags["missing"] - flags["late"]
     labels = [str(label) for label in QualityClass.labels]
     if len(areas) <= CHART_MAX_AREAS:
         class_chart = chart(
@@ -228,8 +263,8 @@ def panels(request, scope, **kwargs):
             for a in areas
         ),
     )
-    # The monthly reports (late / missing) and the Pokja without a ketua or with an expired
-    # SK are the activities app's dashboard panels (activities/dashboard.py): not repeated.
+    # The Pokja without a ketua or with an expired SK are the activities app's panel
+    # (activities/dashboard.py); the stale profiles are listed here, each problem once.
     return [
         # DESIGN §8: the city dashboard lists fading sites first.
         Panel(
@@ -256,6 +291,20 @@ def panels(request, scope, **kwargs):
                 "changes": class_changes(user, month),
             },
             order=15,
+        ),
+        # The monthly report cadence (activities/cadence.py) read from the monthly rows, so
+        # the panel costs the same at 54 and at 83,000 sites.
+        Panel(
+            "reports/panels/reports_due.html",
+            {
+                **common,
+                "flags": flags,
+                "due": report_due_date(month),
+                "rows": report_problems(user, month),
+                "limit": LIST_LIMIT,
+                "record_months": RECORD_MONTHS,
+            },
+            order=12,
         ),
         Panel(
             "reports/panels/freshness.html",
