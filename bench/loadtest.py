@@ -9,9 +9,10 @@ Steps: create the bench database if needed, migrate, seed the demo, add syntheti
 and the load-test logins (bench/synthetic.py), start gunicorn (2 × cores + 1 sync
 workers, DEBUG off), run Locust (50 Pokja + 10 Dinas users by default, see
 bench/locustfile.py), stop gunicorn and print requests per second, p50/p95/p99 latency
-per page and errors. The last line is ``acknowledged=<n> stored=<n> errors=<n>``:
-activities the server acknowledged vs. found in the database (0/0 until the activity
-submission task is added, see bench/locustfile.py).
+per page and errors. The last line is ``acknowledged=<n> stored=<n> errors=<n>``: the
+activities the Pokja users submitted and the server acknowledged (their ids, collected in
+BENCH_ACK_FILE by bench/locustfile.py) vs. those ids found in the database as submitted
+activities with their photo.
 
 Only loopback addresses are used, and the run stops by itself after ``--duration``.
 Not part of ``make test``.
@@ -104,28 +105,43 @@ def wait_until_up(url, timeout=60):
     sys.exit(f"gunicorn did not answer on {url} within {timeout}s")
 
 
-def stored_count(env, since):
-    """Activities created by the load-test users since ``since`` (phase 2: the submission
-    task). Until the activities feature exists, nothing is submitted."""
+def stored_count(env, ack_file, since):
+    """Look the acknowledged activity ids (one a line in ``ack_file``) up in the database:
+    how many are stored as submitted activities with their photo (bench/synthetic.py,
+    ``stored``). Prints what went wrong when that falls short."""
     code = (
-        "from activities.models import Activity; from django.utils.dateparse import "
-        f"parse_datetime; print(Activity.objects.filter(created_by__username__startswith="
-        f"'bench_', created_at__gte=parse_datetime('{since}')).count())"
+        "import json; from pathlib import Path; from django.utils.dateparse import "
+        "parse_datetime; from bench.synthetic import stored; "
+        f"ids = [int(v) for v in Path({str(ack_file)!r}).read_text().split()]; "
+        f"print(json.dumps(stored(ids, parse_datetime({since!r}))))"
     )
-    return int(django_eval(env, code))
+    found = json.loads(django_eval(env, code))
+    acknowledged = len(ack_file.read_text().split())
+    if found["unique_ids"] != acknowledged:
+        print(f"   {acknowledged - found['unique_ids']} ids were acknowledged twice")
+    if found["rows"] != found["unique_ids"]:
+        print(f"   {found['unique_ids'] - found['rows']} acknowledged ids are not in the database")
+    if found["stored"] != found["rows"]:
+        print(
+            f"   {found['rows'] - found['stored']} acknowledged rows are not submitted with a photo"
+        )
+    if found["unacknowledged"]:
+        print(f"   {found['unacknowledged']} activities were stored without an acknowledgement")
+    return found["stored"]
 
 
 def print_table(stats_csv):
     with open(stats_csv, newline="") as fh:
         rows = list(csv.DictReader(fh))
     columns = ("requests", 8), ("errors", 6), ("rps", 6), ("p50", 6), ("p95", 6), ("p99", 6)
-    header = f"{'page':<28} " + " ".join(f"{title:>{width}}" for title, width in columns)
+    wide = max(28, *(len(row["Name"]) for row in rows))
+    header = f"{'page':<{wide}} " + " ".join(f"{title:>{width}}" for title, width in columns)
     print(header)
     print("-" * len(header))
     for row in rows:
         name = "TOTAL" if row["Name"] == "Aggregated" else row["Name"]
         print(
-            f"{name:<28} {row['Request Count']:>8} {row['Failure Count']:>6} "
+            f"{name:<{wide}} {row['Request Count']:>8} {row['Failure Count']:>6} "
             f"{float(row['Requests/s']):>6.1f} {row['50%']:>6} {row['95%']:>6} {row['99%']:>6}"
         )
     print("(latencies in ms)")
@@ -215,7 +231,12 @@ def main():
                     "WARNING",
                 ],
                 cwd=ROOT,
-                env={**env, "BENCH_USERS": str(users_file), "BENCH_ACK_FILE": str(ack_file)},
+                env={
+                    **env,
+                    "BENCH_USERS": str(users_file),
+                    "BENCH_ACK_FILE": str(ack_file),
+                    "BENCH_FINAL_CSV": str(Path(tmp) / "final"),
+                },
                 check=False,
                 stdout=subprocess.DEVNULL,
                 timeout=args.duration + 120,
@@ -225,13 +246,18 @@ def main():
             gunicorn.wait(timeout=30)
             gunicorn_log.close()
         print()
-        errors = print_table(Path(tmp) / "run_stats.csv")
-        failures = Path(tmp) / "run_failures.csv"
+        # The final figures (written once every user stopped), else Locust's own CSV.
+        prefix = "final" if (Path(tmp) / "final_stats.csv").exists() else "run"
+        errors = print_table(Path(tmp) / f"{prefix}_stats.csv")
+        failures = Path(tmp) / f"{prefix}_failures.csv"
         if errors and failures.exists():
             print(failures.read_text())
-        acknowledged = len(ack_file.read_text().split()) if ack_file.exists() else 0
-    stored = stored_count(env, since)
-    print(f"(load average after the run: {os.getloadavg()[0]:.1f} on {cores} cores)")
+        if not ack_file.exists():
+            ack_file.write_text("")
+        acknowledged = len(ack_file.read_text().split())
+        stored = stored_count(env, ack_file, since)
+    load = " ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"(load average after the run: {load} (1/5/15 min) on {cores} cores)")
     print(f"acknowledged={acknowledged} stored={stored} errors={errors}")
 
 
