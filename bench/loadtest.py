@@ -22,6 +22,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,12 @@ def parse_args():
     parser.add_argument("--duration", type=int, default=90, help="seconds of load")
     parser.add_argument("--spawn-rate", type=float, default=10, help="users started per second")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="keep Locust's CSV files (with the per-second history) and the gunicorn log "
+        "in this directory (e.g. bench/out, ignored by git)",
+    )
     return parser.parse_args()
 
 
@@ -126,7 +133,11 @@ def stored_count(env, ack_file, since):
             f"   {found['rows'] - found['stored']} acknowledged rows are not submitted with a photo"
         )
     if found["unacknowledged"]:
-        print(f"   {found['unacknowledged']} activities were stored without an acknowledgement")
+        # Requests still running when Locust stopped: stored, but never answered.
+        print(
+            f"   {found['unacknowledged']} activities were stored without an acknowledgement "
+            "(requests cut off when the run stopped)"
+        )
     return found["stored"]
 
 
@@ -256,6 +267,12 @@ def main():
             ack_file.write_text("")
         acknowledged = len(ack_file.read_text().split())
         stored = stored_count(env, ack_file, since)
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            for path in Path(tmp).iterdir():
+                if path.suffix in (".csv", ".log", ".txt"):
+                    shutil.copy(path, args.out / path.name)
+            print(f"(CSV files and the gunicorn log kept in {args.out})")
     load = " ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"(load average after the run: {load} (1/5/15 min) on {cores} cores)")
     print(f"acknowledged={acknowledged} stored={stored} errors={errors}")
