@@ -21,7 +21,9 @@ Not part of ``make test``.
 import argparse
 import csv
 import json
+import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +31,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -160,6 +163,31 @@ def print_table(stats_csv):
     return int(total["Failure Count"])
 
 
+def print_server_times(access_log):
+    """p50/p95 of the time each request spent inside a gunicorn worker (from the access
+    log), per method and path. A page's latency in the table above minus this is time
+    spent waiting: for a free worker or, on a busy machine, for a CPU."""
+    times = defaultdict(list)
+    for line in access_log.read_text().splitlines():
+        parts = line.split()
+        if len(parts) != 3 or not parts[2].isdigit():
+            continue
+        method, path, ms = parts
+        times[f"{method} {re.sub(r'/[0-9]+/', '/[id]/', path)}"].append(int(ms))
+    if not times:
+        return
+
+    def pct(values, p):
+        return values[max(0, math.ceil(p / 100 * len(values)) - 1)]
+
+    wide = max(len(k) for k in times)
+    print(f"\n{'time inside gunicorn':<{wide}} {'requests':>8} {'p50':>6} {'p95':>6}")
+    for key in sorted(times):
+        values = sorted(times[key])
+        print(f"{key:<{wide}} {len(values):>8} {pct(values, 50):>6} {pct(values, 95):>6}")
+    print("(ms)")
+
+
 def main():
     args = parse_args()
     url = f"http://127.0.0.1:{args.port}"
@@ -207,6 +235,10 @@ def main():
                 f"127.0.0.1:{args.port}",
                 "--timeout",
                 "60",
+                "--access-logfile",
+                str(Path(tmp) / "access.log"),
+                "--access-logformat",
+                "%(m)s %(U)s %(M)s",
             ],
             cwd=ROOT,
             env=env,
@@ -263,6 +295,8 @@ def main():
         failures = Path(tmp) / f"{prefix}_failures.csv"
         if errors and failures.exists():
             print(failures.read_text())
+        if (Path(tmp) / "access.log").exists():
+            print_server_times(Path(tmp) / "access.log")
         if not ack_file.exists():
             ack_file.write_text("")
         acknowledged = len(ack_file.read_text().split())
