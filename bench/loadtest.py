@@ -9,10 +9,11 @@ Steps: create the bench database if needed, migrate, seed the demo, add syntheti
 and the load-test logins (bench/synthetic.py), start gunicorn (2 × cores + 1 sync
 workers, DEBUG off), run Locust (50 Pokja + 10 Dinas users by default, see
 bench/locustfile.py), stop gunicorn and print requests per second, p50/p95/p99 latency
-per page and errors. The last line is ``acknowledged=<n> stored=<n> errors=<n>``: the
-activities the Pokja users submitted and the server acknowledged (their ids, collected in
-BENCH_ACK_FILE by bench/locustfile.py) vs. those ids found in the database as submitted
-activities with their photo.
+per page and errors, for the whole run and for the steady state (after the last login),
+and the time spent inside the workers. The last line is
+``acknowledged=<n> stored=<n> errors=<n>``: the activities the Pokja users submitted and
+the server acknowledged (their ids, collected in BENCH_ACK_FILE by bench/locustfile.py)
+vs. those ids found in the database as submitted activities with their photo.
 
 Only loopback addresses are used, and the run stops by itself after ``--duration``.
 Not part of ``make test``.
@@ -163,6 +164,60 @@ def print_table(stats_csv):
     return int(total["Failure Count"])
 
 
+LOGIN_PAGE = "/masuk/ (login)"
+
+
+def print_steady_state(request_log):
+    """The same table for the requests started after the last login answered: every user
+    logs in at the start (PBKDF2, a few hundred ms of CPU each), which queues every other
+    page behind the logins for a while. The table above keeps the whole run."""
+    rows = []
+    for line in request_log.read_text().splitlines():
+        parts = line.split("\t")
+        if len(parts) == 4:
+            rows.append((float(parts[0]), int(parts[1]), parts[2] == "1", parts[3]))
+    logins = [start + ms / 1000 for start, ms, _failed, name in rows if name == LOGIN_PAGE]
+    if not rows or not logins:
+        return
+    first, after = min(r[0] for r in rows), max(logins)
+    pages = defaultdict(list)
+    for start, ms, failed, name in rows:
+        if start >= after and name != LOGIN_PAGE:
+            pages[name].append((ms, failed))
+    end = max(start + ms / 1000 for start, ms, _failed, _name in rows)
+    if not pages or end - after < 1:
+        print("\n(no steady state: the logins took the whole run)")
+        return
+    span = end - after
+    print(
+        f"\nsteady state: requests started after the last login answered "
+        f"({after - first:.0f} s into the run; {span:.0f} s)"
+    )
+    wide = max(28, *(len(n) for n in pages))
+    titles = ("requests", 8), ("errors", 6), ("rps", 6), ("p50", 6), ("p95", 6), ("p99", 6)
+    print(f"{'page':<{wide}} " + " ".join(f"{title:>{width}}" for title, width in titles))
+    every = []
+    for name in sorted(pages):
+        every += pages[name]
+        _print_row(name, pages[name], span, wide)
+    _print_row("TOTAL", every, span, wide)
+    print("(latencies in ms)")
+
+
+def _print_row(name, samples, span, wide):
+    times = sorted(ms for ms, _failed in samples)
+    errors = sum(failed for _ms, failed in samples)
+    print(
+        f"{name:<{wide}} {len(times):>8} {errors:>6} {len(times) / span:>6.1f} "
+        f"{_pct(times, 50):>6} {_pct(times, 95):>6} {_pct(times, 99):>6}"
+    )
+
+
+def _pct(values, p):
+    """Nearest-rank percentile of sorted ``values``."""
+    return values[max(0, math.ceil(p / 100 * len(values)) - 1)]
+
+
 def print_server_times(access_log):
     """p50/p95 of the time each request spent inside a gunicorn worker (from the access
     log), per method and path. A page's latency in the table above minus this is time
@@ -176,15 +231,11 @@ def print_server_times(access_log):
         times[f"{method} {re.sub(r'/[0-9]+/', '/[id]/', path)}"].append(int(ms))
     if not times:
         return
-
-    def pct(values, p):
-        return values[max(0, math.ceil(p / 100 * len(values)) - 1)]
-
     wide = max(len(k) for k in times)
     print(f"\n{'time inside gunicorn':<{wide}} {'requests':>8} {'p50':>6} {'p95':>6}")
     for key in sorted(times):
         values = sorted(times[key])
-        print(f"{key:<{wide}} {len(values):>8} {pct(values, 50):>6} {pct(values, 95):>6}")
+        print(f"{key:<{wide}} {len(values):>8} {_pct(values, 50):>6} {_pct(values, 95):>6}")
     print("(ms)")
 
 
@@ -279,6 +330,7 @@ def main():
                     "BENCH_USERS": str(users_file),
                     "BENCH_ACK_FILE": str(ack_file),
                     "BENCH_FINAL_CSV": str(Path(tmp) / "final"),
+                    "BENCH_REQUEST_LOG": str(Path(tmp) / "requests.txt"),
                 },
                 check=False,
                 stdout=subprocess.DEVNULL,
@@ -295,6 +347,8 @@ def main():
         failures = Path(tmp) / f"{prefix}_failures.csv"
         if errors and failures.exists():
             print(failures.read_text())
+        if (Path(tmp) / "requests.txt").exists():
+            print_steady_state(Path(tmp) / "requests.txt")
         if (Path(tmp) / "access.log").exists():
             print_server_times(Path(tmp) / "access.log")
         if not ack_file.exists():

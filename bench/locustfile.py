@@ -44,6 +44,7 @@ DINAS = [u for u in CONFIG["users"] if u["role"] == "dinas"]
 _next_pokja, _next_dinas = itertools.count(), itertools.count()
 ACK_FILE = os.environ.get("BENCH_ACK_FILE")
 FINAL_CSV = os.environ.get("BENCH_FINAL_CSV")  # prefix: <prefix>_stats.csv, _failures.csv
+REQUEST_LOG = os.environ.get("BENCH_REQUEST_LOG")  # one line per request, for loadtest.py
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 HIDDEN_RE = re.compile(r'<input type="hidden" name="([^"]+)"(?: value="([^"]*)")?')
 DATE_RE = re.compile(r'<input type="date" name="date" value="([0-9-]+)"')
@@ -253,6 +254,19 @@ class DinasUser(PortalUser):
         )
 
 
+_request_log = open(REQUEST_LOG, "a", buffering=1 << 16) if REQUEST_LOG else None  # noqa: SIM115
+
+
+@events.request.add_listener
+def _log_request(request_type, name, response_time, exception, start_time=None, **kwargs):
+    """Every request with its start time, so that loadtest.py can also report the steady
+    state (the requests started once every user has logged in)."""
+    if _request_log is not None:
+        start = start_time if start_time is not None else 0.0
+        failed = int(exception is not None)
+        _request_log.write(f"{start:.3f}\t{response_time:.0f}\t{failed}\t{name}\n")
+
+
 @events.test_stop.add_listener
 def _final_stats(environment, **kwargs):
     """Write the final statistics once every user has stopped (after --stop-timeout): the
@@ -260,6 +274,8 @@ def _final_stats(environment, **kwargs):
     their activities are already in BENCH_ACK_FILE."""
     if ACK_FILE and not os.path.exists(ACK_FILE):
         open(ACK_FILE, "w").close()  # noqa: SIM115 - nothing acknowledged: an empty file
+    if _request_log is not None:
+        _request_log.flush()
     if not FINAL_CSV or isinstance(environment.runner, WorkerRunner):
         return
     writer = StatsCSV(environment, PERCENTILES_TO_REPORT)
