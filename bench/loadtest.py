@@ -9,9 +9,11 @@ Steps: create the bench database if needed, migrate, seed the demo, add syntheti
 and the load-test logins (bench/synthetic.py), start gunicorn (2 × cores + 1 sync
 workers, DEBUG off), run Locust (50 Pokja + 10 Dinas users by default, see
 bench/locustfile.py), stop gunicorn and print requests per second, p50/p95/p99 latency
-per page and errors. The last line is ``acknowledged=<n> stored=<n> errors=<n>``:
-activities the server acknowledged vs. found in the database (0/0 until the activity
-submission task is added, see bench/locustfile.py).
+per page and errors, for the whole run and for the steady state (after the last login),
+and the time spent inside the workers. The last line is
+``acknowledged=<n> stored=<n> errors=<n>``: the activities the Pokja users submitted and
+the server acknowledged (their ids, collected in BENCH_ACK_FILE by bench/locustfile.py)
+vs. those ids found in the database as submitted activities with their photo.
 
 Only loopback addresses are used, and the run stops by itself after ``--duration``.
 Not part of ``make test``.
@@ -20,13 +22,17 @@ Not part of ``make test``.
 import argparse
 import csv
 import json
+import math
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -48,6 +54,12 @@ def parse_args():
     parser.add_argument("--duration", type=int, default=90, help="seconds of load")
     parser.add_argument("--spawn-rate", type=float, default=10, help="users started per second")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="keep Locust's CSV files (with the per-second history) and the gunicorn log "
+        "in this directory (e.g. bench/out, ignored by git)",
+    )
     return parser.parse_args()
 
 
@@ -104,33 +116,127 @@ def wait_until_up(url, timeout=60):
     sys.exit(f"gunicorn did not answer on {url} within {timeout}s")
 
 
-def stored_count(env, since):
-    """Activities created by the load-test users since ``since`` (phase 2: the submission
-    task). Until the activities feature exists, nothing is submitted."""
+def stored_count(env, ack_file, since):
+    """Look the acknowledged activity ids (one a line in ``ack_file``) up in the database:
+    how many are stored as submitted activities with their photo (bench/synthetic.py,
+    ``stored``). Prints what went wrong when that falls short."""
     code = (
-        "from activities.models import Activity; from django.utils.dateparse import "
-        f"parse_datetime; print(Activity.objects.filter(created_by__username__startswith="
-        f"'bench_', created_at__gte=parse_datetime('{since}')).count())"
+        "import json; from pathlib import Path; from django.utils.dateparse import "
+        "parse_datetime; from bench.synthetic import stored; "
+        f"ids = [int(v) for v in Path({str(ack_file)!r}).read_text().split()]; "
+        f"print(json.dumps(stored(ids, parse_datetime({since!r}))))"
     )
-    return int(django_eval(env, code))
+    found = json.loads(django_eval(env, code))
+    acknowledged = len(ack_file.read_text().split())
+    if found["unique_ids"] != acknowledged:
+        print(f"   {acknowledged - found['unique_ids']} ids were acknowledged twice")
+    if found["rows"] != found["unique_ids"]:
+        print(f"   {found['unique_ids'] - found['rows']} acknowledged ids are not in the database")
+    if found["stored"] != found["rows"]:
+        print(
+            f"   {found['rows'] - found['stored']} acknowledged rows are not submitted with a photo"
+        )
+    if found["unacknowledged"]:
+        # Requests still running when Locust stopped: stored, but never answered.
+        print(
+            f"   {found['unacknowledged']} activities were stored without an acknowledgement "
+            "(requests cut off when the run stopped)"
+        )
+    return found["stored"]
 
 
 def print_table(stats_csv):
     with open(stats_csv, newline="") as fh:
         rows = list(csv.DictReader(fh))
     columns = ("requests", 8), ("errors", 6), ("rps", 6), ("p50", 6), ("p95", 6), ("p99", 6)
-    header = f"{'page':<28} " + " ".join(f"{title:>{width}}" for title, width in columns)
+    wide = max(28, *(len(row["Name"]) for row in rows))
+    header = f"{'page':<{wide}} " + " ".join(f"{title:>{width}}" for title, width in columns)
     print(header)
     print("-" * len(header))
     for row in rows:
         name = "TOTAL" if row["Name"] == "Aggregated" else row["Name"]
         print(
-            f"{name:<28} {row['Request Count']:>8} {row['Failure Count']:>6} "
+            f"{name:<{wide}} {row['Request Count']:>8} {row['Failure Count']:>6} "
             f"{float(row['Requests/s']):>6.1f} {row['50%']:>6} {row['95%']:>6} {row['99%']:>6}"
         )
     print("(latencies in ms)")
     total = next(r for r in rows if r["Name"] == "Aggregated")
     return int(total["Failure Count"])
+
+
+LOGIN_PAGE = "/masuk/ (login)"
+
+
+def print_steady_state(request_log):
+    """The same table for the requests started after the last login answered: every user
+    logs in at the start (PBKDF2, a few hundred ms of CPU each), which queues every other
+    page behind the logins for a while. The table above keeps the whole run."""
+    rows = []
+    for line in request_log.read_text().splitlines():
+        parts = line.split("\t")
+        if len(parts) == 4:
+            rows.append((float(parts[0]), int(parts[1]), parts[2] == "1", parts[3]))
+    logins = [start + ms / 1000 for start, ms, _failed, name in rows if name == LOGIN_PAGE]
+    if not rows or not logins:
+        return
+    first, after = min(r[0] for r in rows), max(logins)
+    pages = defaultdict(list)
+    for start, ms, failed, name in rows:
+        if start >= after and name != LOGIN_PAGE:
+            pages[name].append((ms, failed))
+    end = max(start + ms / 1000 for start, ms, _failed, _name in rows)
+    if not pages or end - after < 1:
+        print("\n(no steady state: the logins took the whole run)")
+        return
+    span = end - after
+    print(
+        f"\nsteady state: requests started after the last login answered "
+        f"({after - first:.0f} s into the run; {span:.0f} s)"
+    )
+    wide = max(28, *(len(n) for n in pages))
+    titles = ("requests", 8), ("errors", 6), ("rps", 6), ("p50", 6), ("p95", 6), ("p99", 6)
+    print(f"{'page':<{wide}} " + " ".join(f"{title:>{width}}" for title, width in titles))
+    every = []
+    for name in sorted(pages):
+        every += pages[name]
+        _print_row(name, pages[name], span, wide)
+    _print_row("TOTAL", every, span, wide)
+    print("(latencies in ms)")
+
+
+def _print_row(name, samples, span, wide):
+    times = sorted(ms for ms, _failed in samples)
+    errors = sum(failed for _ms, failed in samples)
+    print(
+        f"{name:<{wide}} {len(times):>8} {errors:>6} {len(times) / span:>6.1f} "
+        f"{_pct(times, 50):>6} {_pct(times, 95):>6} {_pct(times, 99):>6}"
+    )
+
+
+def _pct(values, p):
+    """Nearest-rank percentile of sorted ``values``."""
+    return values[max(0, math.ceil(p / 100 * len(values)) - 1)]
+
+
+def print_server_times(access_log):
+    """p50/p95 of the time each request spent inside a gunicorn worker (from the access
+    log), per method and path. A page's latency in the table above minus this is time
+    spent waiting: for a free worker or, on a busy machine, for a CPU."""
+    times = defaultdict(list)
+    for line in access_log.read_text().splitlines():
+        parts = line.split()
+        if len(parts) != 3 or not parts[2].isdigit():
+            continue
+        method, path, ms = parts
+        times[f"{method} {re.sub(r'/[0-9]+/', '/[id]/', path)}"].append(int(ms))
+    if not times:
+        return
+    wide = max(len(k) for k in times)
+    print(f"\n{'time inside gunicorn':<{wide}} {'requests':>8} {'p50':>6} {'p95':>6}")
+    for key in sorted(times):
+        values = sorted(times[key])
+        print(f"{key:<{wide}} {len(values):>8} {_pct(values, 50):>6} {_pct(values, 95):>6}")
+    print("(ms)")
 
 
 def main():
@@ -180,6 +286,10 @@ def main():
                 f"127.0.0.1:{args.port}",
                 "--timeout",
                 "60",
+                "--access-logfile",
+                str(Path(tmp) / "access.log"),
+                "--access-logformat",
+                "%(m)s %(U)s %(M)s",
             ],
             cwd=ROOT,
             env=env,
@@ -215,7 +325,13 @@ def main():
                     "WARNING",
                 ],
                 cwd=ROOT,
-                env={**env, "BENCH_USERS": str(users_file), "BENCH_ACK_FILE": str(ack_file)},
+                env={
+                    **env,
+                    "BENCH_USERS": str(users_file),
+                    "BENCH_ACK_FILE": str(ack_file),
+                    "BENCH_FINAL_CSV": str(Path(tmp) / "final"),
+                    "BENCH_REQUEST_LOG": str(Path(tmp) / "requests.txt"),
+                },
                 check=False,
                 stdout=subprocess.DEVNULL,
                 timeout=args.duration + 120,
@@ -225,13 +341,28 @@ def main():
             gunicorn.wait(timeout=30)
             gunicorn_log.close()
         print()
-        errors = print_table(Path(tmp) / "run_stats.csv")
-        failures = Path(tmp) / "run_failures.csv"
+        # The final figures (written once every user stopped), else Locust's own CSV.
+        prefix = "final" if (Path(tmp) / "final_stats.csv").exists() else "run"
+        errors = print_table(Path(tmp) / f"{prefix}_stats.csv")
+        failures = Path(tmp) / f"{prefix}_failures.csv"
         if errors and failures.exists():
             print(failures.read_text())
-        acknowledged = len(ack_file.read_text().split()) if ack_file.exists() else 0
-    stored = stored_count(env, since)
-    print(f"(load average after the run: {os.getloadavg()[0]:.1f} on {cores} cores)")
+        if (Path(tmp) / "requests.txt").exists():
+            print_steady_state(Path(tmp) / "requests.txt")
+        if (Path(tmp) / "access.log").exists():
+            print_server_times(Path(tmp) / "access.log")
+        if not ack_file.exists():
+            ack_file.write_text("")
+        acknowledged = len(ack_file.read_text().split())
+        stored = stored_count(env, ack_file, since)
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            for path in Path(tmp).iterdir():
+                if path.suffix in (".csv", ".log", ".txt"):
+                    shutil.copy(path, args.out / path.name)
+            print(f"(CSV files and the gunicorn log kept in {args.out})")
+    load = " ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"(load average after the run: {load} (1/5/15 min) on {cores} cores)")
     print(f"acknowledged={acknowledged} stored={stored} errors={errors}")
 
 

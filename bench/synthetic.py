@@ -6,7 +6,8 @@ snapshots and a Pokja board, plus the load-test logins:
 * ``bench_dinas_01`` … ``bench_dinas_NN``: Dinas staff.
 
 Idempotent (a second run adds nothing). Returns the users with the site each one manages.
-Run through ``bench/loadtest.py``; never in tests or production.
+``stored`` checks the activities the server acknowledged during the run against the
+database. Run through ``bench/loadtest.py``; never in tests or production.
 """
 
 import datetime
@@ -17,7 +18,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from activities.models import PokjaMember
+from activities.models import Activity, PokjaMember
 from kampungkb.scopes import DINAS_GROUP
 from villages.demo import _figures, _population, _profile, months_between
 from villages.models import (
@@ -86,3 +87,29 @@ def _user(User, username, is_staff=False):
         user.set_password(BENCH_PASSWORD)
         user.save()
     return user
+
+
+def stored(acknowledged_ids, since):
+    """Compare the activity ids the server acknowledged (a 302 to the new activity) with
+    the rows in the database. ``stored``: acknowledged ids that are rows, created by a
+    load-test Pokja since ``since``, submitted (not left as drafts) and with their photo.
+    The other counts say what went wrong when ``stored`` falls short."""
+    ids = set(acknowledged_ids)
+    rows = Activity.objects.filter(pk__in=ids)
+    complete = rows.filter(
+        created_by__username__startswith="bench_pokja_",
+        created_at__gte=since,
+        status=Activity.Status.SUBMITTED,
+        photos__isnull=False,
+    ).distinct()
+    unacknowledged = (
+        Activity.objects.filter(created_by__username__startswith="bench_", created_at__gte=since)
+        .exclude(pk__in=ids)
+        .count()
+    )
+    return {
+        "stored": complete.count(),
+        "unique_ids": len(ids),
+        "rows": rows.count(),
+        "unacknowledged": unacknowledged,
+    }

@@ -270,12 +270,7 @@ def _current_rows(model, values, annotations, sites, month):
         ).values(*values, **annotations)
     # PostgreSQL: one backward index probe per site (LATERAL … LIMIT 1). The portable
     # form above evaluates its correlated subquery several times per row there.
-    inner = (
-        model.objects.filter(site_id=RawSQL('"kkb_site"."id"', []), period__lte=month)
-        .order_by("-period")
-        .values(*values, **annotations)[:1]
-    )
-    inner_sql, inner_params = inner.query.sql_with_params()
+    inner_sql, inner_params = _current_inner_sql(model, values, annotations, month)
     sites_sql, sites_params = sites.order_by().values_list("pk").query.sql_with_params()
     # Both parts are compiled by the ORM; every value is a parameter.
     sql = (
@@ -286,6 +281,34 @@ def _current_rows(model, values, annotations, sites, month):
         cursor.execute(sql, (*sites_params, *inner_params))
         names = [c.name for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# A date no snapshot has: compiled into the cached SQL in place of the month.
+_MONTH_PLACEHOLDER = datetime.date(1, 1, 1)
+_INNER_SQL: dict[tuple, tuple[str, tuple]] = {}
+
+
+def _current_inner_sql(model, values, annotations, month):
+    """The SQL (and parameters) of the LATERAL part of ``_current_rows``: the newest
+    snapshot of ``"kkb_site"."id"`` at or before ``month``. The ORM builds and compiles it
+    once per model (with the annotations, that costs more than running it, and the quality
+    rows are recomputed after every submission); each call only puts its month in."""
+    key = (model, values, tuple(annotations))
+    compiled = _INNER_SQL.get(key)
+    if compiled is None:
+        inner = (
+            model.objects.filter(
+                site_id=RawSQL('"kkb_site"."id"', []), period__lte=_MONTH_PLACEHOLDER
+            )
+            .order_by("-period")
+            .values(*values, **annotations)[:1]
+        )
+        compiled = inner.query.sql_with_params()
+        if sum(1 for p in compiled[1] if p == _MONTH_PLACEHOLDER) != 1:
+            raise AssertionError("the month must be exactly one parameter")
+        _INNER_SQL[key] = compiled
+    sql, params = compiled
+    return sql, tuple(month if p == _MONTH_PLACEHOLDER else p for p in params)
 
 
 def _current(snapshots, month):
