@@ -258,6 +258,15 @@ def world(cast, site_a, site_b, site_c, site_inactive, opd_x_agency, opd_y_agenc
             title="Usulan Rahasia YC",
             created_by=cast["opd_y"],
         ),
+        "usulan_a_to_x_done": f.UsulanFactory(
+            direction=Usulan.Direction.UP,
+            site=site_a,
+            opd=opd_x_agency,
+            title="Usulan Rahasia AX selesai",
+            created_by=cast["pokja_a"],
+            status=Usulan.Status.CARRIED_OUT,
+            carried_out_activity=activities["act_a_draft"],
+        ),
     }
     for name, item in usulan.items():
         markers.append((item.title, lambda role, n=name: n in USULAN_VISIBLE[role]))
@@ -638,6 +647,7 @@ def admin_objects(model, world):
         "villages.kampungkb": Qs(KampungKB, name__in=["Kampung KB A", "Kampung KB Nonaktif"]),
         "activities.pokjamember": Qs(PokjaMember, name__startswith="Anggota Rahasia"),
         "activities.activity": Qs(Activity, title="Kegiatan Draf Rahasia"),
+        "activities.usulan": Qs(Usulan, title__startswith="Usulan Rahasia"),
     }.get(model._meta.label_lower)
     objs = list(wanted.get()[:3]) if wanted else []
     objs += [o for o in qs[:2] if o not in objs]

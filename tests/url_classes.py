@@ -167,7 +167,7 @@ OBJECT_KINDS = {
     "activity": ["act_a_draft", "act_a_submitted", "act_b_verified", "act_c_opd_x"],
     "photo": ["photo_a_draft", "photo_b_public", "photo_b_private", "photo_inactive_public"],
     "member": ["member_a", "member_b", "member_c"],
-    "usulan": ["usulan_a_to_x", "usulan_y_to_c"],
+    "usulan": ["usulan_a_to_x", "usulan_y_to_c", "usulan_a_to_x_done"],
     "notification": ["note_dinas", "note_pokja_a", "note_viewer_b", "note_opd_x"],
     "import_batch": ["batch_pokja_a", "batch_opd_y"],
     "import_kind": ["members", "activities", "programs"],
@@ -263,18 +263,21 @@ IMPORT_KINDS = {
 }
 
 # --- Usulan, notifications, imports ---------------------------------------------------
-# usulan_a_to_x: site A's Pokja asks agency X; usulan_y_to_c: agency Y offers to site C.
+# usulan_a_to_x: site A's Pokja asks agency X; usulan_y_to_c: agency Y offers to site C;
+# usulan_a_to_x_done: site A asked agency X, carried out by site A's *draft* activity (whose
+# title only the activity's readers may see).
 USULAN_VISIBLE = {
     "anonymous": set(),
-    "dinas": {"usulan_a_to_x", "usulan_y_to_c"},
-    "pokja_a": {"usulan_a_to_x"},
-    "member_a": {"usulan_a_to_x"},
+    "dinas": {"usulan_a_to_x", "usulan_y_to_c", "usulan_a_to_x_done"},
+    "pokja_a": {"usulan_a_to_x", "usulan_a_to_x_done"},
+    "member_a": {"usulan_a_to_x", "usulan_a_to_x_done"},
     "pokja_b": set(),
     "viewer_b": {"usulan_y_to_c"},
-    "opd_x": {"usulan_a_to_x"},
+    "opd_x": {"usulan_a_to_x", "usulan_a_to_x_done"},
     "opd_y": {"usulan_y_to_c"},
 }
-# Who has a step to take now (both are "submitted"): the addressee, or the Dinas.
+# Who has a step to take now (the first two are "submitted"; nothing follows "carried
+# out"): the addressee, or the Dinas.
 USULAN_ANSWER = {
     "dinas": {"usulan_a_to_x", "usulan_y_to_c"},
     "opd_x": {"usulan_a_to_x"},
