@@ -6,9 +6,12 @@ kecamatan's / OPD's. For each response:
 
 * the status is the one the classification (``tests/url_classes.py``) allows;
 * the body holds none of the *markers* (distinctive strings stored in non-public data:
-  SK numbers, member names, a closed site's name, another OPD's programme, a draft
-  activity) of objects the role may not see;
-* a POST by a role that may not write there changes no row.
+  SK numbers, member names, a closed site's name, draft and submitted activities, an
+  activity's description, usulan, notifications, other people's imports) of objects the
+  role may not see;
+* a POST by a role that may not write there changes no row (nor a status, a site, a read
+  mark: :func:`domain_state`); a permitted POST is rolled back after its checks, so every
+  role meets the same world.
 
 A URL pattern that is not classified fails ``test_every_url_is_classified``.
 """
