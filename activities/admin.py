@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.db import models, transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -353,7 +353,7 @@ class UsulanAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         "created_by",
         "created_at",
         "rejection_reason",
-        "carried_out_activity",
+        "carried_out_by_activity",
         "carried_out_program",
         "next_step",
     )
@@ -381,6 +381,22 @@ class UsulanAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     def has_add_permission(self, request):
         # Usulan are sent from the portal (one per site for an offer to several sites).
         return False
+
+    def get_queryset(self, request):
+        # Whether the user may see the activity that carried the usulan out (a site's
+        # draft is its Pokja's), for ``carried_out_by_activity``.
+        visible = Activity.objects.visible_to(request.user).filter(
+            pk=OuterRef("carried_out_activity_id")
+        )
+        return super().get_queryset(request).annotate(carried_out_activity_visible=Exists(visible))
+
+    @admin.display(description=_("carried out by activity"))
+    def carried_out_by_activity(self, obj):
+        if obj.carried_out_activity_id is None:
+            return "—"
+        if not getattr(obj, "carried_out_activity_visible", False):
+            return gettext("An activity of the Kampung KB that you may not see yet.")
+        return str(obj.carried_out_activity)
 
     @admin.display(description=_("overdue"), boolean=True)
     def overdue(self, obj):

@@ -161,6 +161,15 @@ def activities_for(usulan, user):
     )
 
 
+def carried_out_activity_for(usulan, user):
+    """The activity that carried out ``usulan``, when ``user`` may see it: a site's draft is
+    still its Pokja's, so the agency (or an area viewer) reading the usulan is only told
+    that an activity was linked, not which."""
+    if usulan.carried_out_activity_id is None:
+        return None
+    return Activity.objects.visible_to(user).filter(pk=usulan.carried_out_activity_id).first()
+
+
 def programs_for(usulan, user):
     """Programs of the usulan's agency at its site."""
     return (

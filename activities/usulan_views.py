@@ -21,6 +21,7 @@ from .models import OPD, Usulan
 from .usulan_forms import UsulanAnswerForm, UsulanForm, UsulanOfferForm
 from .usulan_services import (
     allowed_targets,
+    carried_out_activity_for,
     offer,
     sites_for_offer,
     sites_for_usulan,
@@ -180,6 +181,8 @@ class UsulanDetailView(ScopedQuerysetMixin, DetailView):
         if allowed_targets(usulan, user) and "form" not in kwargs:
             ctx["form"] = UsulanAnswerForm(instance=usulan, user=user)
         ctx["transitions"] = usulan.transitions.select_related("user")
+        # Never ``usulan.carried_out_activity``: it may be a draft the user may not see.
+        ctx["carried_out_activity"] = carried_out_activity_for(usulan, user)
         ctx["offer_size"] = (
             Usulan.objects.filter(offer_group=usulan.offer_group).count()
             if usulan.offer_group

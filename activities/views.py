@@ -64,7 +64,8 @@ class ActivityListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
-        return super().get_queryset().with_photo_flags().with_status_reason()
+        user = self.request.user
+        return super().get_queryset().with_photo_flags(user).with_status_reason()
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)

@@ -257,3 +257,28 @@ def test_the_site_filter_offers_only_visible_sites(client_for, pokja_a, site_a, 
     f.ActivityFactory(site=site_b, title="Rahasia B")
     body = client_for(pokja_a).get(reverse("activities:list"), {"site": site_b.pk})
     assert "Rahasia B" not in body.content.decode()
+
+
+def test_duplicate_photo_badge_counts_only_activities_the_user_may_see(
+    cast, client_for, site_a, site_b
+):
+    """Regression: the activity list flagged "Duplicate photo" when the same photo was on
+    *any* other activity, so an agency reading a verified activity learnt of a Pokja's
+    draft (or another site's activity) it may not see. The Dinas still sees every match."""
+    verified = f.ActivityFactory(site=site_b, status=S.VERIFIED, title="Terverifikasi B")
+    draft = f.ActivityFactory(site=site_a, title="Draf A")
+    shown = f.ActivityPhotoFactory(activity=verified)
+    hidden = f.ActivityPhotoFactory(activity=draft)
+    ActivityPhoto.objects.filter(pk=hidden.pk).update(sha256=shown.sha256)
+
+    def flagged(role):
+        body = client_for(cast[role]).get(reverse("activities:list")).content.decode()
+        assert "Terverifikasi B" in body
+        return "Foto duplikat" in body
+
+    assert flagged("dinas")
+    assert not flagged("opd_x")
+    # A duplicate among the activities the user does see is still flagged.
+    other = f.ActivityFactory(site=site_a, status=S.VERIFIED, title="Terverifikasi A")
+    ActivityPhoto.objects.filter(pk=hidden.pk).update(activity=other)
+    assert flagged("opd_x")

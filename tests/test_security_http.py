@@ -206,8 +206,16 @@ def csrf_targets(world_objects):
                 kwargs[name] = "villages"
             elif kind == "site_content_type":
                 kwargs[name] = 1
-            else:
+            elif kind == "fmt":
+                kwargs[name] = "csv"
+            elif kind == "import_kind":
+                kwargs[name] = "activities"
+            elif kind in OBJECT_KINDS and OBJECT_KINDS[kind][0] in world_objects:
                 kwargs[name] = world_objects[OBJECT_KINDS[kind][0]].pk
+            else:
+                # Activities, usulan, imports...: the CSRF check comes before any lookup,
+                # so the URL only has to resolve.
+                kwargs[name] = 1
         urls.append(reverse(route.name, kwargs=kwargs))
     for model in admin.site._registry:
         opts = model._meta

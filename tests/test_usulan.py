@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from activities import usulan_services as services
-from activities.models import Usulan, UsulanTransition
+from activities.models import Activity, Usulan, UsulanTransition
 from kampungkb.models import Notification
 from kampungkb.notifications import notify
 
@@ -519,3 +519,35 @@ def test_usulan_rows_keep_their_history(up, opd_x):
     history = up.history.order_by("history_date")
     assert [h.status for h in history] == [S.SUBMITTED, S.ACCEPTED]
     assert UsulanTransition.objects.filter(usulan=up).count() == 2
+
+
+def test_a_draft_that_carried_out_an_usulan_stays_the_pokjas(cast, up, client_for, site_a, kec_a):
+    """Regression: the usulan page (and its admin page) showed the title of the activity
+    linked as carrying it out to everyone who sees the usulan, also when that activity was
+    a site's draft, which the agency and the area viewers may not see."""
+    viewer_a = f.UserFactory(groups=["viewer"])
+    f.AreaAssignmentFactory(user=viewer_a, kecamatan=kec_a)
+    services.transition(up, S.ACCEPTED, user=cast["opd_x"])
+    draft = f.ActivityFactory(site=site_a, date=timezone.localdate(), title="Draf pelaksana")
+    services.transition(up, S.CARRIED_OUT, user=cast["pokja_a"], activity=draft)
+    portal = up.get_absolute_url()
+    admin_page = reverse("admin:activities_usulan_change", args=[up.pk])
+
+    def shows_title(user, url):
+        response = client_for(user).get(url)
+        assert response.status_code == 200
+        return "Draf pelaksana" in response.content.decode()
+
+    for user in (cast["pokja_a"], cast["dinas"]):
+        assert shows_title(user, portal)
+    assert shows_title(cast["dinas"], admin_page)
+    for user in (cast["opd_x"], viewer_a):
+        assert not shows_title(user, portal)
+        assert "Sebuah kegiatan Kampung KB yang belum dapat Anda lihat." in (
+            client_for(user).get(portal).content.decode()
+        )
+    assert not shows_title(cast["opd_x"], admin_page)
+    # Once verified, the activity is the agency's to read too.
+    Activity.objects.filter(pk=draft.pk).update(status=Activity.Status.VERIFIED)
+    assert shows_title(cast["opd_x"], portal)
+    assert shows_title(cast["opd_x"], admin_page)

@@ -348,13 +348,19 @@ class ActivityQuerySet(models.QuerySet):
         ).order_by("-at", "-pk")
         return self.annotate(status_reason=Subquery(last.values("reason")[:1]))
 
-    def with_photo_flags(self):
+    def with_photo_flags(self, user=None):
         """Annotate ``photo_count`` and ``has_duplicate_photo`` (one of its photos — same
-        SHA-256 — is also on another activity), as subqueries."""
+        SHA-256 — is also on another activity), as subqueries. With ``user``, only the
+        activities that user may see count as "another activity": the flag must not tell
+        a Pokja or an agency about a draft or a site outside their scope."""
         photos = ActivityPhoto.objects.filter(activity_id=OuterRef("pk"))
         same_elsewhere = ActivityPhoto.objects.filter(sha256=OuterRef("sha256")).exclude(
             activity_id=OuterRef("activity_id")
         )
+        if user is not None and not get_scope(user).is_dinas:
+            same_elsewhere = same_elsewhere.filter(
+                activity__in=Activity.objects.visible_to(user).values("pk")
+            )
         return self.annotate(
             photo_count=Subquery(
                 photos.order_by()
