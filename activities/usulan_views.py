@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -240,8 +241,12 @@ def open_notification(request, pk):
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
-    link = notification.link if notification.link.startswith("/") else "/"
-    return redirect(link if not link.startswith("//") else "/")
+    # Only a path on this portal: "//host" and "/\\host" would leave it in some browsers.
+    link = notification.link
+    local = link.startswith("/") and url_has_allowed_host_and_scheme(
+        link, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return redirect(link if local else "/")
 
 
 @require_POST

@@ -445,6 +445,14 @@ def test_inbox_counts_unread_and_marks_read(client_for, up, opd_x):
     assert "0 pesan belum dibaca" in body
 
 
+@pytest.mark.parametrize("link", ["//evil.example/x", "/\\evil.example/x", "https://evil.example/"])
+def test_a_notification_link_never_leaves_the_portal(client_for, up, opd_x, link):
+    notification = Notification.objects.get(recipient=opd_x)
+    Notification.objects.filter(pk=notification.pk).update(link=link)
+    response = client_for(opd_x).get(reverse("coordination:inbox-open", args=[notification.pk]))
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
 def test_opening_the_usulan_reads_its_notifications(client_for, up, opd_x):
     client_for(opd_x).get(up.get_absolute_url())
     assert not Notification.objects.filter(recipient=opd_x, read_at__isnull=True).exists()
