@@ -3,9 +3,10 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from reports.models import QualityScore
 from reports.recompute import recompute_all
 from reports.sustainability import add_months
-from reports.synthetic import generate
+from reports.synthetic import GENERATED_MODELS, generate, vacuum_analyze
 
 
 class Command(BaseCommand):
@@ -39,3 +40,6 @@ class Command(BaseCommand):
             first = add_months(timezone.localdate().replace(day=1), -12 * years + 1)
             rows = recompute_all(stdout=self.stdout, first=first)
             self.stdout.write(f"Quality rows: {rows} in {time.monotonic() - started:.1f} s.")
+        started = time.monotonic()
+        vacuum_analyze([*GENERATED_MODELS, QualityScore])
+        self.stdout.write(f"VACUUM (ANALYZE) in {time.monotonic() - started:.1f} s.")

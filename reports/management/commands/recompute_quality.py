@@ -2,8 +2,10 @@ import datetime
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.utils import timezone
 
+from reports.models import QualityScore
 from reports.recompute import recompute, recompute_all
 from villages.models import KampungKB
 
@@ -46,3 +48,8 @@ class Command(BaseCommand):
                 stdout=self.stdout if options["verbosity"] > 1 else None, site_ids=site
             )
         self.stdout.write(f"{rows} quality rows recomputed in {time.monotonic() - started:.1f} s.")
+        if connection.vendor == "postgresql":
+            # Fresh statistics (a sample, about a second): a new month is outside the
+            # planner's histogram until the next ANALYZE, and autovacuum may be off.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(QualityScore._meta.db_table)}")
