@@ -7,7 +7,7 @@ app's panel, read from its monthly rows). Each panel runs a
 fixed number of queries, whatever the number of sites or activities.
 """
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
+from django.db.models import Exists, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from kampungkb.panels import Panel
@@ -19,6 +19,14 @@ from .models import Activity, PokjaMember
 RETURNED_LIMIT = 20
 DRAFT_LIMIT = 10
 FOLLOW_UP_LIMIT = 20
+COUNT_CAP = 1000
+
+
+def capped_count(qs, cap=None) -> int:
+    """``qs.count()``, but at most ``cap + 1``: COUNT over a LIMITed subquery, so a count
+    over tens of thousands of sites stops early (one query either way)."""
+    cap = COUNT_CAP if cap is None else cap
+    return qs.order_by()[: cap + 1].count()
 
 
 def panels(request, scope):
@@ -90,7 +98,10 @@ def dinas_panels(request, scope):
     user = request.user
     today = timezone.localdate()
     awaiting = Activity.objects.visible_to(user).awaiting_verification()
-    queue = awaiting.aggregate(n=Count("pk"), oldest=Min("submitted_at"))
+    # Counted up to a cap: exact for a city, "more than 1,000" for a national queue, and
+    # the count stops scanning there (the oldest comes from the (status, submitted_at) index).
+    queue_count = capped_count(awaiting)
+    oldest = awaiting.aggregate(oldest=Min("submitted_at"))["oldest"]
     flagged = awaiting.with_photo_flags().filter(has_duplicate_photo=True).count()
 
     # Only the sites to follow up are fetched (the first few, and how many in all), so the
@@ -122,16 +133,28 @@ def dinas_panels(request, scope):
             "kelurahan__code", "name"
         )[:FOLLOW_UP_LIMIT]
     ]
-    follow_up_count = to_follow.count()
+    follow_up_count = capped_count(to_follow)
     return [
         Panel(
             "activities/panels/dinas_queue.html",
-            {"count": queue["n"], "oldest": queue["oldest"], "flagged": flagged},
+            {
+                "count": queue_count,
+                "capped": queue_count > COUNT_CAP,
+                "cap": COUNT_CAP,
+                "oldest": oldest,
+                "flagged": flagged,
+            },
             order=5,
         ),
         Panel(
             "activities/panels/dinas_pokja_health.html",
-            {"flags": pokja_flags, "count": follow_up_count, "limit": FOLLOW_UP_LIMIT},
+            {
+                "flags": pokja_flags,
+                "count": follow_up_count,
+                "capped": follow_up_count > COUNT_CAP,
+                "cap": COUNT_CAP,
+                "limit": FOLLOW_UP_LIMIT,
+            },
             order=14,
         ),
     ]

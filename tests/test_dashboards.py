@@ -1,5 +1,6 @@
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from . import factories as f
 
@@ -90,3 +91,22 @@ def test_site_list_filters_and_paginates(client_for, dinas, kec_a, kec_b):
     filtered = client.get(reverse("villages:site-list"), {"kecamatan": kec_b.pk}).content.decode()
     assert "Kampung KB Lain" in filtered and "1 Kampung KB" in filtered
     assert other.pk
+
+
+def test_dinas_counts_stop_at_a_cap_and_say_so(client_for, dinas, site_a, site_b, monkeypatch):
+    """At national scale the queue and the Pokja to follow up are counted up to a cap (the
+    count then costs the same at 54 and at 83,000 sites); beyond it the page says "more
+    than", never a wrong exact number."""
+    from activities import dashboard
+
+    for site in (site_a, site_a, site_b):
+        f.ActivityFactory(site=site, status="submitted", submitted_at=timezone.now())
+    client = client_for(dinas)
+    text = client.get(reverse("dashboard")).content.decode()
+    assert "3 kegiatan menunggu verifikasi." in text
+    monkeypatch.setattr(dashboard, "COUNT_CAP", 2)
+    monkeypatch.setattr(dashboard, "FOLLOW_UP_LIMIT", 1)
+    text = client.get(reverse("dashboard")).content.decode()
+    assert "Lebih dari 2 kegiatan menunggu verifikasi." in text
+    # Sites A and B have no ketua in this test: two to follow up, one listed.
+    assert "Ditampilkan 1 yang pertama dari 2." in text
