@@ -190,6 +190,13 @@ def _fire_deferred_constraints():
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
+def _defer_constraints():
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 @contextlib.contextmanager
 def _history_paused():
     """The archive holds the audit rows already; setting many-to-many relations while
@@ -262,6 +269,10 @@ def import_archive(source, replace=False, stdout=None) -> dict:
             # the archive holds them, with their ids) and load the rows as they were.
             _fire_deferred_constraints()
             call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+            # Back to deferred checks for the load: models that refer to each other (cycles
+            # in the dependency sort) cannot all be inserted parents-first; loaddata checks
+            # every foreign key once the rows are in.
+            _defer_constraints()
             call_command("loaddata", str(data_path), verbosity=0)
             ContentType.objects.clear_cache()
             # Every row as it was: the same count and checksum per table, or nothing.
