@@ -3,6 +3,8 @@ step, scope on sending, due dates and overdue lists, notifications (once per tra
 the inbox, and the pages' role matrix."""
 
 import datetime
+import html
+import re
 
 import pytest
 from django.core import mail
@@ -559,3 +561,18 @@ def test_a_draft_that_carried_out_an_usulan_stays_the_pokjas(cast, up, client_fo
     Activity.objects.filter(pk=draft.pk).update(status=Activity.Status.VERIFIED)
     assert shows_title(cast["opd_x"], portal)
     assert shows_title(cast["opd_x"], admin_page)
+
+
+def test_inbox_pages_link_to_the_next_page(client_for, opd_x):
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient=opd_x, subject=f"Pesan {i}", event_key=f"uji-{i}")
+            for i in range(30)
+        ]
+    )
+    client = client_for(opd_x)
+    first = client.get(reverse("coordination:inbox")).content.decode()
+    assert "Halaman 1 dari 2" in first
+    href = re.search(r'href="([^"]*page=2[^"]*)"', first).group(1)
+    second = client.get(reverse("coordination:inbox") + html.unescape(href)).content.decode()
+    assert "Halaman 2 dari 2" in second
