@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Case, Value, When
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -195,10 +196,20 @@ class ActivityReportFilterForm(AreaVisibilityMixin, BootstrapMixin, AreaMixin, f
         sites = KampungKB.objects.visible_to(user).order_by("name")
         if kecamatan and str(kecamatan).isdigit():
             sites = sites.filter(kelurahan__kecamatan_id=kecamatan)
-        elif sites.count() > SITE_SELECT_LIMIT:
-            sites = sites.none()
-            self.fields["situs"].empty_label = _("(choose a kecamatan first)")
-        self.fields["situs"].queryset = sites
+            self.fields["situs"].queryset = sites
+        else:
+            # One query either way (the page's query count must not depend on how many
+            # sites there are): the first LIMIT + 1 rows tell a short list from a long one.
+            first = list(sites[: SITE_SELECT_LIMIT + 1])
+            field = self.fields["situs"]
+            if len(first) > SITE_SELECT_LIMIT:
+                field.queryset = sites.none()
+                field.empty_label = _("(choose a kecamatan first)")
+            else:
+                field.queryset = sites  # validates the choice
+                field.widget.choices = [("", field.empty_label)] + [
+                    (site.pk, field.label_from_instance(site)) for site in first
+                ]
         self.style_fields()
 
     def clean(self):
@@ -261,14 +272,28 @@ class ComparisonForm(BootstrapMixin, forms.Form):
         self.user = user
         self.default_end = default_end
         visible = KampungKB.objects.visible_to(user).active()
-        self.site_count = visible.count()
-        self.searching = self.site_count > SITE_SELECT_LIMIT
         raw_sites = self.data.getlist("kampung") if self.is_bound else []
+        wanted = [int(v) for v in raw_sites if str(v).isdigit() and len(str(v)) < 10]
+        wanted = wanted[: MAX_SITES * 10]
+        # One query for a short scope and a long one alike (the page's query count must not
+        # depend on the data size): the chosen sites first, then up to LIMIT + 1 others;
+        # more than LIMIT rows in all means a long scope, chosen by search.
+        rows = list(
+            visible.select_related("kelurahan__kecamatan")
+            .annotate(
+                chosen=Case(When(pk__in=wanted, then=Value(0)), default=Value(1))
+                if wanted
+                else Value(1)
+            )
+            .order_by("chosen", "kelurahan__kecamatan__code", "name")[
+                : SITE_SELECT_LIMIT + 1 + len(wanted)
+            ]
+        )
+        self.searching = len(rows) > SITE_SELECT_LIMIT
         if self.searching:
             # Large scope: list the chosen sites plus the search matches, not every site.
-            wanted = [v for v in raw_sites if str(v).isdigit()][: MAX_SITES * 10]
+            choices = [s for s in rows if s.chosen == 0]
             term = (self.data.get("cari") or "").strip() if self.is_bound else ""
-            choices = list(visible.filter(pk__in=wanted).select_related("kelurahan__kecamatan"))
             if term:
                 choices += list(
                     visible.filter(name__icontains=term)
@@ -277,26 +302,28 @@ class ComparisonForm(BootstrapMixin, forms.Form):
                     .order_by("name")[:30]
                 )
         else:
-            choices = list(
-                visible.select_related("kelurahan__kecamatan").order_by(
-                    "kelurahan__kecamatan__code", "name"
-                )
-            )
+            choices = sorted(rows, key=lambda s: (s.kelurahan.kecamatan.code, s.name))
+        wanted_kecamatan = [
+            v
+            for v in (self.data.getlist("kecamatan") if self.is_bound else [])
+            if str(v).isdigit() and len(str(v)) < 10
+        ][: MAX_KECAMATAN * 10]
+        if self.is_bound and (self.data.get("mode") == self.MODE_KECAMATAN or wanted_kecamatan):
+            # Comparing kecamatan: one query at any scale (a long scope lists only the
+            # chosen ones; a search box is not needed for a few hundred kecamatan).
+            kecamatan = Kecamatan.objects.filter(pk__in=visible.values("kelurahan__kecamatan_id"))
+            if self.searching:
+                kecamatan = kecamatan.filter(pk__in=wanted_kecamatan)
+        elif self.searching:
+            kecamatan = []
+        else:
+            # The kecamatan that have a visible site: read off the rows already fetched.
+            kecamatan = {s.kelurahan.kecamatan for s in rows}
         self.site_objects = {str(s.pk): s for s in choices}
         self.fields["kampung"].choices = [
             (str(s.pk), f"{s.name} ({s.kelurahan.kecamatan.name})") for s in choices
         ]
-        kecamatan = Kecamatan.objects.filter(
-            pk__in=visible.values("kelurahan__kecamatan_id")
-        ).order_by("code")
-        if self.searching:
-            wanted = [
-                v
-                for v in (self.data.getlist("kecamatan") if self.is_bound else [])
-                if str(v).isdigit()
-            ]
-            kecamatan = kecamatan.filter(pk__in=wanted[: MAX_KECAMATAN * 10])
-        self.kecamatan_objects = {str(k.pk): k for k in kecamatan}
+        self.kecamatan_objects = {str(k.pk): k for k in sorted(kecamatan, key=lambda k: k.code)}
         self.fields["kecamatan"].choices = [
             (pk, k.name) for pk, k in self.kecamatan_objects.items()
         ]

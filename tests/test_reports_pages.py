@@ -535,7 +535,7 @@ def report_urls(sites, kecamatan):
 
 
 def test_query_counts_do_not_grow_with_the_data(
-    dinas, kec_a, kec_b, client_for, django_assert_max_num_queries
+    dinas, kec_a, kec_b, client_for, django_assert_max_num_queries, monkeypatch
 ):
     def build(n, kecamatan):
         sites = [f.KampungKBFactory(kelurahan__kecamatan=kecamatan) for _ in range(n)]
@@ -553,6 +553,12 @@ def test_query_counts_do_not_grow_with_the_data(
     recompute_all(last=D(2024, 12, 1))
     many = {name: count_queries(client, url) for name, url in urls.items()}
     assert few == many, "queries with 4 sites vs 28 sites differ"
+    # Past SITE_SELECT_LIMIT the site choosers switch from a drop-down list to a search:
+    # the same number of queries (at 54 sites and at 83,000 alike).
+    monkeypatch.setattr("reports.forms.SITE_SELECT_LIMIT", 10)
+    searching = {name: count_queries(client, url) for name, url in urls.items()}
+    assert searching == many, "queries with a drop-down list vs a search differ"
+    assert "(pilih kecamatan dulu)" in body(client.get(urls["activities"]))
     # The dashboard and the site page gather the panels of every app (villages, activities,
     # coordination, reports), with a larger fixed budget.
     budgets = {"dashboard": 36, "site-page": 32}

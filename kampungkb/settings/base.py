@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "kampungkb.middleware.SlidingSessionMiddleware",
     "kampungkb.middleware.PortalLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -137,9 +138,12 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "landing"
 
-# Sessions end after two hours without activity (shared office computers).
+# Sessions end after two hours without activity (shared office computers): the expiry is
+# pushed forward by kampungkb.middleware.SlidingSessionMiddleware, at most every 5 minutes
+# (SESSION_SAVE_EVERY_REQUEST would write the session row on every page view).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=2 * 60 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_REFRESH_SECONDS = env.int("SESSION_REFRESH_SECONDS", default=5 * 60)
+SESSION_SAVE_EVERY_REQUEST = False
 
 # --- Language, time zone and formats ---------------------------------------------------
 LANGUAGE_CODE = "id"
