@@ -9,13 +9,12 @@ field is quoted.
 import csv
 import datetime
 import decimal
-import tempfile
 from collections.abc import Iterable, Sequence
 
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+
+from .xlsx_stream import HIGHLIGHT, stream_xlsx
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -83,34 +82,25 @@ def _csv_text(value):
 
 
 def xlsx_response(filename: str, sheets: Iterable[tuple[str, Sequence, Iterable[Sequence]]]):
-    """An XLSX download built with openpyxl's write-only mode (rows are streamed to a
-    temporary file, so memory stays flat for any number of rows). ``sheets`` yields
+    """A streamed XLSX download (kampungkb.xlsx_stream): the first bytes are sent while
+    the rows are still being read, memory stays flat for any number of rows, and a table
+    longer than a sheet's 1,048,576 rows continues on the next sheet. ``sheets`` yields
     ``(title, header, rows)``."""
-    workbook = Workbook(write_only=True)
-    for title, header, rows in sheets:
-        sheet = workbook.create_sheet(title=title[:31])
-        sheet.append([_bold(sheet, h) for h in header])
-        for row in rows:
-            sheet.append(
-                [_highlighted(sheet, v) if isinstance(v, Highlight) else safe_cell(v) for v in row]
+
+    def safe_sheets():
+        for title, header, rows in sheets:
+            yield (
+                title,
+                [safe_cell(h) for h in header],
+                (
+                    [
+                        (safe_cell(v), HIGHLIGHT) if isinstance(v, Highlight) else safe_cell(v)
+                        for v in row
+                    ]
+                    for row in rows
+                ),
             )
-    tmp = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-    workbook.save(tmp)
-    tmp.seek(0)
-    return FileResponse(tmp, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
 
-
-def _bold(sheet, value):
-    from openpyxl.styles import Font
-
-    cell = WriteOnlyCell(sheet, value=safe_cell(value))
-    cell.font = Font(bold=True)
-    return cell
-
-
-def _highlighted(sheet, value):
-    from openpyxl.styles import PatternFill
-
-    cell = WriteOnlyCell(sheet, value=safe_cell(value))
-    cell.fill = PatternFill("solid", start_color="FFF3CD")
-    return cell
+    response = StreamingHttpResponse(stream_xlsx(safe_sheets()), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
