@@ -7,7 +7,7 @@ from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kampungkb.forms import DateInput, TimeInput
+from kampungkb.forms import FAST_RENDERER, DateInput, TimeInput
 from kampungkb.scopes import get_scope
 from villages.models import KampungKB
 
@@ -308,6 +308,7 @@ def photo_formset(activity=None, data=None, files=None):
         max_num=ActivityPhoto.MAX_PER_ACTIVITY,
         can_delete=True,
         validate_max=False,  # our own message in BaseActivityPhotoFormSet.clean
+        renderer=FAST_RENDERER,
     )
     return formset_class(
         data=data,

@@ -25,6 +25,7 @@ from django.views.generic import CreateView, DeleteView, DetailView, ListView, U
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from kampungkb.forms import FAST_RENDERER
 from kampungkb.mixins import ScopedQuerysetMixin, SiteScopedMixin, ensure_editable
 from kampungkb.scopes import get_scope
 from villages.models import KampungKB
@@ -206,6 +207,7 @@ class ActivityFormMixin:
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["user"] = self.request.user
+        kwargs["renderer"] = FAST_RENDERER
         return kwargs
 
     def get_context_data(self, **kwargs):

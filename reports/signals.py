@@ -9,9 +9,9 @@
   deactivated site keeps its past rows and has none from the current month on).
 
 Recomputes run once per site after the transaction commits (``on_commit``), so a request
-that saves several things recomputes each site once. (Work left pending by a rolled-back
-transaction is done by the next flush: a recompute only ever rebuilds rows from what is
-in the database, so doing it once too often is harmless.)
+that saves several things recomputes each site once. Work left pending by a rolled-back
+transaction is dropped by the next transaction that schedules any (a recompute only ever
+rebuilds rows from what is in the database, so it would be harmless but wasted).
 """
 
 from __future__ import annotations
@@ -47,11 +47,17 @@ def schedule(site_id: int, first: datetime.date, last: datetime.date | None = No
         _run(site_id, [(first, last)])
         return
     pending = getattr(connection, PENDING_ATTR, None)
-    if pending is None:
+    if pending is None or not _flush_registered():
+        # Nothing will flush it: what is pending belonged to a transaction that was rolled
+        # back (its on_commit callbacks are gone), and its changes with it.
         pending = {}
         setattr(connection, PENDING_ATTR, pending)
     pending.setdefault(site_id, []).append((first, last))
     transaction.on_commit(_flush)
+
+
+def _flush_registered() -> bool:
+    return any(entry[1] is _flush for entry in connection.run_on_commit)
 
 
 def _flush():

@@ -6,6 +6,7 @@ import random
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.utils import timezone
 
 from reports import quality
@@ -168,6 +169,24 @@ def test_verifying_an_activity_recomputes_from_its_month_on(
         activity.status = "returned"
         activity.save()
     assert rows(site_a)[D(2024, 5, 1)].activity_count == 0
+
+
+def test_a_rolled_back_change_leaves_no_recompute_behind(
+    site_a, site_b, django_capture_on_commit_callbacks
+):
+    """A save that fails (the form's transaction is rolled back) must not make the next
+    request recompute that site: the pending work went with the transaction."""
+    recompute_all(last=D(2024, 8, 1))
+    before_b = {p: r.pk for p, r in rows(site_b).items()}
+    with pytest.raises(RuntimeError), transaction.atomic():
+        f.ActivityFactory(site=site_b, date=D(2024, 2, 10), status="verified")
+        raise RuntimeError("the request failed")
+    activity = f.ActivityFactory(site=site_a, date=D(2024, 5, 10), status="submitted")
+    with django_capture_on_commit_callbacks(execute=True):
+        activity.status = "verified"
+        activity.save()
+    assert {p: r.pk for p, r in rows(site_b).items()} == before_b
+    assert rows(site_a)[D(2024, 5, 1)].activity_count == 1
 
 
 def test_agencies_added_to_a_verified_activity_recompute(
