@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Value, When
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from activities.models import OPD, Activity, FamilyFunction, Poktan
-from kampungkb.forms import DateInput
+from kampungkb.forms import FAST_RENDERER, DateInput
 from villages.models import KampungKB, Kecamatan, Kota
 
 from .columns import CLASSIFICATION_COLUMNS
@@ -48,7 +48,10 @@ def asks_for_hidden_area(form) -> bool:
 class BootstrapMixin:
     """Bootstrap classes on the widgets, so ``{{ field.as_field_group }}`` renders a
     styled field without crispy-forms (a report page is rendered on every filter
-    change; crispy costs several ms per field)."""
+    change; crispy costs several ms per field). Rendered by Jinja2 (the same HTML): a
+    national kota list is ~500 options, 2.5x faster than through Django templates."""
+
+    default_renderer = FAST_RENDERER
 
     def style_fields(self):
         for field in self.fields.values():
@@ -199,14 +202,16 @@ class ActivityReportFilterForm(AreaVisibilityMixin, BootstrapMixin, AreaMixin, f
             self.fields["situs"].queryset = sites
         else:
             # One query either way (the page's query count must not depend on how many
-            # sites there are): the first LIMIT + 1 rows tell a short list from a long one.
-            first = list(sites[: SITE_SELECT_LIMIT + 1])
+            # sites there are): any LIMIT + 1 rows tell a short list from a long one.
+            # Unordered, so the database stops there instead of sorting every site.
+            first = list(sites.order_by()[: SITE_SELECT_LIMIT + 1])
             field = self.fields["situs"]
             if len(first) > SITE_SELECT_LIMIT:
                 field.queryset = sites.none()
                 field.empty_label = _("(choose a kecamatan first)")
             else:
                 field.queryset = sites  # validates the choice
+                first.sort(key=lambda site: (site.name.casefold(), site.pk))
                 field.widget.choices = [("", field.empty_label)] + [
                     (site.pk, field.label_from_instance(site)) for site in first
                 ]
@@ -275,24 +280,17 @@ class ComparisonForm(BootstrapMixin, forms.Form):
         raw_sites = self.data.getlist("kampung") if self.is_bound else []
         wanted = [int(v) for v in raw_sites if str(v).isdigit() and len(str(v)) < 10]
         wanted = wanted[: MAX_SITES * 10]
-        # One query for a short scope and a long one alike (the page's query count must not
-        # depend on the data size): the chosen sites first, then up to LIMIT + 1 others;
-        # more than LIMIT rows in all means a long scope, chosen by search.
-        rows = list(
-            visible.select_related("kelurahan__kecamatan")
-            .annotate(
-                chosen=Case(When(pk__in=wanted, then=Value(0)), default=Value(1))
-                if wanted
-                else Value(1)
-            )
-            .order_by("chosen", "kelurahan__kecamatan__code", "name")[
-                : SITE_SELECT_LIMIT + 1 + len(wanted)
-            ]
-        )
+        # The same two queries for a short scope and a long one (the page's query count must
+        # not depend on the data size), each cheap at any size: any LIMIT + 1 sites
+        # (unordered, so the database stops there) tell a short list from a long one, and
+        # the chosen sites by primary key.
+        related = visible.select_related("kelurahan__kecamatan").order_by()
+        rows = list(related[: SITE_SELECT_LIMIT + 1])
+        chosen = list(related.filter(pk__in=wanted)) if wanted else []
         self.searching = len(rows) > SITE_SELECT_LIMIT
         if self.searching:
             # Large scope: list the chosen sites plus the search matches, not every site.
-            choices = [s for s in rows if s.chosen == 0]
+            choices = chosen
             term = (self.data.get("cari") or "").strip() if self.is_bound else ""
             if term:
                 choices += list(
@@ -311,7 +309,9 @@ class ComparisonForm(BootstrapMixin, forms.Form):
         if self.is_bound and (self.data.get("mode") == self.MODE_KECAMATAN or wanted_kecamatan):
             # Comparing kecamatan: one query at any scale (a long scope lists only the
             # chosen ones; a search box is not needed for a few hundred kecamatan).
-            kecamatan = Kecamatan.objects.filter(pk__in=visible.values("kelurahan__kecamatan_id"))
+            kecamatan = Kecamatan.objects.filter(
+                Exists(visible.filter(kelurahan__kecamatan_id=OuterRef("pk")))
+            )
             if self.searching:
                 kecamatan = kecamatan.filter(pk__in=wanted_kecamatan)
         elif self.searching:
