@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from activities.models import Activity, PokjaMember
 from kampungkb.scopes import DINAS_GROUP
+from reports.recompute import recompute_all
 from villages.demo import _figures, _population, _profile, months_between
 from villages.models import (
     KampungKB,
@@ -38,6 +39,7 @@ def prepare(n_pokja=50, n_dinas=10):
     today = timezone.localdate()
     start = datetime.date(today.year - 2, today.month, 1)
     taken = set(KampungKB.objects.active().values_list("kelurahan_id", flat=True))
+    new_sites = []
     for kel in Kelurahan.objects.exclude(pk__in=taken).select_related("kecamatan"):
         site = KampungKB.objects.create(
             kelurahan=kel,
@@ -46,6 +48,7 @@ def prepare(n_pokja=50, n_dinas=10):
             description="Data sintetis untuk uji beban.",
             is_demo=True,
         )
+        new_sites.append(site.pk)
         level, base = rng.random(), rng.randint(9000, 26000)
         profiles, populations, figures = [], [], []
         for i, period in enumerate(months_between(start, today)):
@@ -61,6 +64,11 @@ def prepare(n_pokja=50, n_dinas=10):
             PokjaMember(site=site, name=f"Anggota {n} {kel.name}", position=position)
             for n, position in enumerate(["pelindung", "sekretaris", "bendahara", "anggota"])
         )
+
+    if new_sites:
+        # bulk_create sends no signals: the new sites' monthly quality rows are computed
+        # here (without them the comparison of two such sites has nothing to show).
+        recompute_all(site_ids=new_sites)
 
     User = get_user_model()
     dinas_group = Group.objects.get(name=DINAS_GROUP)
