@@ -85,15 +85,32 @@ class AreaMixin:
         # site is refused (clean_kota/clean_kecamatan; the exports then answer 404), not
         # answered with an empty list. Listing only such areas would cost a scan of
         # every visible site on each page view.
-        self.fields["kota"].queryset = Kota.objects.visible_to(self.user)
+        kota_qs = Kota.objects.visible_to(self.user)
+        kotas = list(kota_qs.only("pk", "name"))  # ~500 at national scale
+        preload_choices(self.fields["kota"], kota_qs, kotas)
         kota = self.data.get("kota") if self.is_bound else None
         kecamatan = Kecamatan.objects.visible_to(self.user).order_by("code")
-        if kota and str(kota).isdigit():
+        if kota and str(kota).isdigit() and len(str(kota)) < 10:
             kecamatan = kecamatan.filter(kota_id=kota)
-        elif Kota.objects.count() > 1:
-            kecamatan = kecamatan.none()
+        elif len(kotas) == 1:
+            kecamatan = kecamatan.filter(kota_id=kotas[0].pk)
+        else:
+            # Several cities and none chosen: no kecamatan yet. ``kota=None`` matches none
+            # (every kecamatan has a kota), in the same one query as the single-city list,
+            # so the page's query count does not depend on how many cities there are.
+            kecamatan = kecamatan.filter(kota=None)
             self.fields["kecamatan"].empty_label = _("(choose a kota first)")
-        self.fields["kecamatan"].queryset = kecamatan
+        preload_choices(self.fields["kecamatan"], kecamatan, list(kecamatan.only("pk", "name")))
+
+
+def preload_choices(field, queryset, objects):
+    """A ModelChoiceField whose options come from ``objects``, already fetched, instead of
+    a second query (a server-side cursor on PostgreSQL) when the page renders;
+    ``queryset`` still validates the submitted choice."""
+    field.queryset = queryset
+    field.widget.choices = [("", field.empty_label)] + [
+        (obj.pk, field.label_from_instance(obj)) for obj in objects
+    ]
 
 
 class AreaVisibilityMixin:
@@ -194,12 +211,13 @@ class ActivityReportFilterForm(AreaVisibilityMixin, BootstrapMixin, AreaMixin, f
         super().__init__(*args, **kwargs)
         self.user = user
         self.setup_area()
-        self.fields["opd"].queryset = OPD.objects.visible_to(user).order_by("name")
+        agencies = OPD.objects.visible_to(user).order_by("name")
+        preload_choices(self.fields["opd"], agencies, list(agencies))
         kecamatan = self.data.get("kecamatan") if self.is_bound else None
         sites = KampungKB.objects.visible_to(user).order_by("name")
-        if kecamatan and str(kecamatan).isdigit():
+        if kecamatan and str(kecamatan).isdigit() and len(str(kecamatan)) < 10:
             sites = sites.filter(kelurahan__kecamatan_id=kecamatan)
-            self.fields["situs"].queryset = sites
+            preload_choices(self.fields["situs"], sites, list(sites))
         else:
             # One query either way (the page's query count must not depend on how many
             # sites there are): any LIMIT + 1 rows tell a short list from a long one.
@@ -210,11 +228,8 @@ class ActivityReportFilterForm(AreaVisibilityMixin, BootstrapMixin, AreaMixin, f
                 field.queryset = sites.none()
                 field.empty_label = _("(choose a kecamatan first)")
             else:
-                field.queryset = sites  # validates the choice
                 first.sort(key=lambda site: (site.name.casefold(), site.pk))
-                field.widget.choices = [("", field.empty_label)] + [
-                    (site.pk, field.label_from_instance(site)) for site in first
-                ]
+                preload_choices(field, sites, first)
         self.style_fields()
 
     def clean(self):

@@ -559,6 +559,12 @@ def test_query_counts_do_not_grow_with_the_data(
     searching = {name: count_queries(client, url) for name, url in urls.items()}
     assert searching == many, "queries with a drop-down list vs a search differ"
     assert "(pilih kecamatan dulu)" in body(client.get(urls["activities"]))
+    # A second city: the area filters switch from the one city's kecamatan list to
+    # "choose a kota first", with the same number of queries again.
+    f.KecamatanFactory(kota=f.KotaFactory(code="36.71", name="Kota Tangerang"), code="36.71.01")
+    cities = {name: count_queries(client, url) for name, url in urls.items()}
+    assert cities == many, "queries with one city vs several differ"
+    assert "(pilih kota dulu)" in body(client.get(urls["classification"]))
     # The dashboard and the site page gather the panels of every app (villages, activities,
     # coordination, reports), with a larger fixed budget.
     budgets = {"dashboard": 36, "site-page": 32}

@@ -64,9 +64,12 @@ class Command(BaseCommand):
         response = client.get(f"{url}?{query}" if query else url)
         if response.status_code != 200:
             raise CommandError(f"{url}?{query} answered {response.status_code}")
-        size = sum(len(chunk) for chunk in response.streaming_content)
+        chunks = iter(response.streaming_content)
+        size = len(next(chunks, b""))
+        first_byte = time.perf_counter() - started
+        size += sum(len(chunk) for chunk in chunks)
         self.stdout.write(
-            f"activity_xlsx query={query!r} bytes={size} "
+            f"activity_xlsx query={query!r} bytes={size} first_byte_s={first_byte:.2f} "
             f"seconds={time.perf_counter() - started:.1f} peak_rss_mb={own_peak_mb():.0f}"
         )
 
