@@ -9,8 +9,9 @@ field is quoted.
 import csv
 import datetime
 import decimal
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
+from django.db import connection, transaction
 from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
@@ -49,6 +50,21 @@ def safe_cell(value):
     return text
 
 
+def read_in_transaction(rows: Iterable) -> Iterator:
+    """``rows`` read inside one transaction on PostgreSQL.
+
+    A download is streamed after the view has returned, outside the request's
+    transaction. There, ``QuerySet.iterator()`` opens a server-side cursor ``WITH HOLD``,
+    which PostgreSQL fills with the *whole* result before the first row comes back (and
+    keeps in temporary files). Inside a transaction the cursor streams. Not on SQLite,
+    where a long read transaction would hold back writers."""
+    if connection.vendor != "postgresql":
+        yield from rows
+        return
+    with transaction.atomic():
+        yield from rows
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -64,7 +80,7 @@ def csv_response(filename: str, header: Sequence, rows: Iterable[Sequence]):
     def stream():
         yield "\ufeff"
         yield writer.writerow([safe_cell(h) for h in header])
-        for row in rows:
+        for row in read_in_transaction(rows):
             yield writer.writerow([_csv_text(safe_cell(v)) for v in row])
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
@@ -97,7 +113,7 @@ def xlsx_response(filename: str, sheets: Iterable[tuple[str, Sequence, Iterable[
                         (safe_cell(v), HIGHLIGHT) if isinstance(v, Highlight) else safe_cell(v)
                         for v in row
                     ]
-                    for row in rows
+                    for row in read_in_transaction(rows)
                 ),
             )
 

@@ -7,10 +7,12 @@ import decimal
 import io
 import zipfile
 
+import pytest
+from django.db import connection
 from openpyxl import load_workbook
 
 from kampungkb import xlsx_stream
-from kampungkb.exports import Highlight, xlsx_response
+from kampungkb.exports import Highlight, csv_response, xlsx_response
 from kampungkb.xlsx_stream import HIGHLIGHT, sheet_title, stream_xlsx
 
 
@@ -95,6 +97,7 @@ def test_no_sheets_still_makes_a_valid_workbook():
     assert workbook(stream_xlsx([])).sheetnames == ["Sheet"]
 
 
+@pytest.mark.django_db
 def test_the_response_streams_and_neutralises_formulas():
     response = xlsx_response(
         "uji.xlsx", [("Data", ["=judul"], [["=HYPERLINK(1)", Highlight("+1"), 5]])]
@@ -104,3 +107,21 @@ def test_the_response_streams_and_neutralises_formulas():
     sheet = workbook(response.streaming_content)["Data"]
     assert values(sheet) == [["'=judul", None, None], ["'=HYPERLINK(1)", "'+1", 5]]
     assert sheet["B2"].fill.fgColor.rgb.endswith("FFF3CD")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_rows_are_read_in_one_transaction_on_postgresql():
+    """Streamed after the view returned: outside a transaction PostgreSQL would fill a
+    WITH HOLD cursor with the whole result before the first row (seconds for a large
+    export); SQLite reads without one (a long read would hold back writers)."""
+    seen = []
+
+    def rows():
+        for n in range(3):
+            seen.append(connection.in_atomic_block)
+            yield [n]
+
+    b"".join(xlsx_response("x.xlsx", [("Data", ["n"], rows())]).streaming_content)
+    b"".join(csv_response("x.csv", ["n"], rows()).streaming_content)
+    assert seen == [connection.vendor == "postgresql"] * 6
+    assert not connection.in_atomic_block
