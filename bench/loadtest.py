@@ -268,6 +268,12 @@ def main():
             f"print(json.dumps(prepare({args.pokja}, {args.dinas})))",
         )
     )
+    # Fresh statistics (autovacuum may be off or late): the planner must see the new rows.
+    django_eval(
+        env,
+        "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE'); "
+        "print('ok')",
+    )
     since = django_eval(env, "from django.utils import timezone; print(timezone.now().isoformat())")
     print(f"   {len(config['sites'])} active sites, {args.pokja} Pokja + {args.dinas} Dinas logins")
 
