@@ -9,10 +9,11 @@ from django.forms.renderers import Jinja2
 from django.utils.translation import gettext_lazy as _
 
 # Django's own widget templates, rendered by Jinja2 (the same HTML, from
-# django/forms/jinja2/) for the phone activity form: its ~100 widgets (choice buttons,
-# photo slots) took about 60 ms through the Django template language, on every form view
-# and every re-display. Passed per form (``renderer=``), never as FORM_RENDERER: the
-# admin's widgets exist only as Django templates.
+# django/forms/jinja2/), for the forms rendered most often: the phone activity form (~100
+# widgets: choice buttons, photo slots; about 60 ms through the Django template language)
+# and the report filters (a national kota list is ~500 options). Set per form
+# (``renderer=`` / ``default_renderer``), never as FORM_RENDERER: the admin's widgets exist
+# only as Django templates.
 FAST_RENDERER = Jinja2()
 
 

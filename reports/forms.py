@@ -24,6 +24,16 @@ MIN_KECAMATAN, MAX_KECAMATAN = 2, 7
 SITE_SELECT_LIMIT = 300  # above this many sites, the chooser is a search instead of a list
 
 
+class FilterChoiceField(forms.ModelChoiceField):
+    """An optional filter of a report page: its empty choice reads "All" ("Semua"), not
+    Django's "---------"."""
+
+    def __init__(self, queryset, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("empty_label", _("All"))
+        super().__init__(queryset, **kwargs)
+
+
 class MonthInput(forms.TextInput):
     input_type = "month"  # a native month picker; submits YYYY-MM
 
@@ -37,6 +47,12 @@ class MonthField(forms.CharField):
             return parse_month(value)
         except MonthError as exc:
             raise ValidationError(str(exc)) from None
+
+
+def is_id(value) -> bool:
+    """A primary key as typed in a URL: digits only, short enough for an integer column
+    (a longer one would make PostgreSQL fail with "out of range" instead of "not found")."""
+    return bool(value) and str(value).isdigit() and len(str(value)) < 10
 
 
 def asks_for_hidden_area(form) -> bool:
@@ -90,7 +106,7 @@ class AreaMixin:
         preload_choices(self.fields["kota"], kota_qs, kotas)
         kota = self.data.get("kota") if self.is_bound else None
         kecamatan = Kecamatan.objects.visible_to(self.user).order_by("code")
-        if kota and str(kota).isdigit() and len(str(kota)) < 10:
+        if is_id(kota):
             kecamatan = kecamatan.filter(kota_id=kota)
         elif len(kotas) == 1:
             kecamatan = kecamatan.filter(kota_id=kotas[0].pk)
@@ -131,10 +147,8 @@ class AreaVisibilityMixin:
 
 class ClassificationFilterForm(AreaVisibilityMixin, BootstrapMixin, AreaMixin, forms.Form):
     bulan = MonthField(label=_("Month"), required=False)
-    kota = forms.ModelChoiceField(Kota.objects.none(), label=_("Kota/kabupaten"), required=False)
-    kecamatan = forms.ModelChoiceField(
-        Kecamatan.objects.none(), label=_("Kecamatan"), required=False
-    )
+    kota = FilterChoiceField(Kota.objects.none(), label=_("Kota/kabupaten"))
+    kecamatan = FilterChoiceField(Kecamatan.objects.none(), label=_("Kecamatan"))
     kelas = forms.TypedChoiceField(
         label=_("Class"),
         choices=[("", _("All"))] + list(QualityClass.choices),
@@ -187,11 +201,9 @@ class ClassificationFilterForm(AreaVisibilityMixin, BootstrapMixin, AreaMixin, f
 
 
 class ActivityReportFilterForm(AreaVisibilityMixin, BootstrapMixin, AreaMixin, forms.Form):
-    kota = forms.ModelChoiceField(Kota.objects.none(), label=_("Kota/kabupaten"), required=False)
-    kecamatan = forms.ModelChoiceField(
-        Kecamatan.objects.none(), label=_("Kecamatan"), required=False
-    )
-    situs = forms.ModelChoiceField(KampungKB.objects.none(), label=_("Kampung KB"), required=False)
+    kota = FilterChoiceField(Kota.objects.none(), label=_("Kota/kabupaten"))
+    kecamatan = FilterChoiceField(Kecamatan.objects.none(), label=_("Kecamatan"))
+    situs = FilterChoiceField(KampungKB.objects.none(), label=_("Kampung KB"))
     dari = forms.DateField(label=_("From"), required=False, widget=DateInput)
     sampai = forms.DateField(label=_("Until"), required=False, widget=DateInput)
     kategori = forms.ChoiceField(
@@ -205,7 +217,7 @@ class ActivityReportFilterForm(AreaVisibilityMixin, BootstrapMixin, AreaMixin, f
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("All"))] + list(Activity.Status.choices), required=False
     )
-    opd = forms.ModelChoiceField(OPD.objects.none(), label=_("Agency / partner"), required=False)
+    opd = FilterChoiceField(OPD.objects.none(), label=_("Agency / partner"))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -215,7 +227,7 @@ class ActivityReportFilterForm(AreaVisibilityMixin, BootstrapMixin, AreaMixin, f
         preload_choices(self.fields["opd"], agencies, list(agencies))
         kecamatan = self.data.get("kecamatan") if self.is_bound else None
         sites = KampungKB.objects.visible_to(user).order_by("name")
-        if kecamatan and str(kecamatan).isdigit() and len(str(kecamatan)) < 10:
+        if is_id(kecamatan):
             sites = sites.filter(kelurahan__kecamatan_id=kecamatan)
             preload_choices(self.fields["situs"], sites, list(sites))
         else:
@@ -293,19 +305,19 @@ class ComparisonForm(BootstrapMixin, forms.Form):
         self.default_end = default_end
         visible = KampungKB.objects.visible_to(user).active()
         raw_sites = self.data.getlist("kampung") if self.is_bound else []
-        wanted = [int(v) for v in raw_sites if str(v).isdigit() and len(str(v)) < 10]
-        wanted = wanted[: MAX_SITES * 10]
+        wanted = [int(v) for v in raw_sites if is_id(v)][: MAX_SITES * 10]
         # The same two queries for a short scope and a long one (the page's query count must
         # not depend on the data size), each cheap at any size: any LIMIT + 1 sites
         # (unordered, so the database stops there) tell a short list from a long one, and
-        # the chosen sites by primary key.
+        # the chosen sites come by primary key.
         related = visible.select_related("kelurahan__kecamatan").order_by()
         rows = list(related[: SITE_SELECT_LIMIT + 1])
         chosen = list(related.filter(pk__in=wanted)) if wanted else []
+        chosen_ids = {s.pk for s in chosen}
         self.searching = len(rows) > SITE_SELECT_LIMIT
         if self.searching:
             # Large scope: list the chosen sites plus the search matches, not every site.
-            choices = chosen
+            choices = list(chosen)
             term = (self.data.get("cari") or "").strip() if self.is_bound else ""
             if term:
                 choices += list(
@@ -315,11 +327,12 @@ class ComparisonForm(BootstrapMixin, forms.Form):
                     .order_by("name")[:30]
                 )
         else:
-            choices = sorted(rows, key=lambda s: (s.kelurahan.kecamatan.code, s.name))
+            # Short scope: every site (the chosen ones as fetched by key, the others from
+            # the first query).
+            others = [s for s in rows if s.pk not in chosen_ids]
+            choices = sorted(chosen + others, key=lambda s: (s.kelurahan.kecamatan.code, s.name))
         wanted_kecamatan = [
-            v
-            for v in (self.data.getlist("kecamatan") if self.is_bound else [])
-            if str(v).isdigit() and len(str(v)) < 10
+            v for v in (self.data.getlist("kecamatan") if self.is_bound else []) if is_id(v)
         ][: MAX_KECAMATAN * 10]
         if self.is_bound and (self.data.get("mode") == self.MODE_KECAMATAN or wanted_kecamatan):
             # Comparing kecamatan: one query at any scale (a long scope lists only the

@@ -605,3 +605,15 @@ def test_demo_seed_adds_quality_rows_once(client_for):
     fading = QualityScore.objects.filter(period=latest, is_fading=True)
     assert fading.filter(site__name=FADING_SITE).exists()
     assert not QualityScore.objects.filter(is_fading=True, site__name=STEADY_SITE).exists()
+
+
+def test_area_filters_offer_all_in_indonesian(data, client_for):
+    """An empty area filter reads "Semua" (all), like the other filters, not "---------"."""
+    client = client_for(data["dinas"])
+    for name in ("reports:activities", "reports:classification"):
+        text = body(client.get(reverse(name)))
+        selects = dict(
+            re.findall(r'<select name="(\w+)"[^>]*>\s*<option value=""[^>]*>([^<]*)<', text)
+        )
+        assert selects["kota"] == "Semua" and selects["kecamatan"] == "Semua", selects
+        assert "---------" not in text
