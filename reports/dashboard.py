@@ -4,7 +4,9 @@ sees its own site's class).
 
 Every figure comes from the monthly :class:`~reports.models.QualityScore` rows of one
 month, read through ``QualityScore.objects.visible_to(user)``: a fixed number of
-aggregate queries, whatever the number of sites.
+aggregate queries, whatever the number of sites. A user who reads every site, when the
+sites span several cities, reads the class counts from the per-city monthly summary
+(:mod:`reports.summary`) instead of aggregating every site's row.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from activities import cadence
 from kampungkb.panels import Panel
 from villages.models import KampungKB, Kecamatan, Kota
 
+from . import summary
 from .charts import chart
-from .models import QualityScore
+from .models import MonthSummary, QualityScore
 from .periods import latest_scored_month, month_param
 from .quality import QualityClass
 from .sustainability import add_months, report_due_date
@@ -48,39 +51,63 @@ def month_rows(user, month):
 FLAG_NAMES = ("fading", "missing", "late", "sk_expired", "no_profile", "stale_profile")
 
 
-def class_by_area(user, month):
-    """Sites per class per kecamatan (per kota when the visible sites span several
-    cities) and the month's flag counts: ``(level, rows, totals, flags)``. Grouped in
-    the database by kota first (a few hundred rows at national scale), then by kecamatan
-    only when a single city is visible."""
-    rows = month_rows(user, month)
-    aggregates = flag_aggregates(month)
-    columns = ("quality_class", "n", *FLAG_NAMES)
-    by_kota = list(
-        rows.values("kecamatan__kota_id", "quality_class")
-        .annotate(n=Count("pk"), **aggregates)
-        .values_list("kecamatan__kota_id", *columns)
+def month_summary(scope, month):
+    """The month's per-city summary rows (:mod:`reports.summary`) when the user reads
+    every site and those sites span several cities; ``None`` otherwise (a single city or
+    a scoped user: the month's rows are few, counted directly)."""
+    if not scope.reads_all_sites:
+        return None
+    rows = list(
+        MonthSummary.objects.filter(period=month)
         .order_by()
+        .values_list("kota_id", "quality_class", "previous_class", *summary.COUNTS)
     )
+    return rows if len({row[0] for row in rows}) > 1 else None
+
+
+def class_by_area(user, month, summary_rows=None):
+    """Sites per class per kecamatan (per kota when the visible sites span several
+    cities) and the month's flag counts: ``(level, rows, totals, flags)``. From the
+    per-city summary when given, else grouped in the database by kota first, then by
+    kecamatan only when a single city is visible."""
+    rows = month_rows(user, month)
     flags = dict.fromkeys(("sites", *FLAG_NAMES), 0)
-    for row in by_kota:
-        flags["sites"] += row[2]
-        for i, name in enumerate(FLAG_NAMES):
-            flags[name] += row[3 + i]
-    several = len({row[0] for row in by_kota}) > 1
-    if several:
-        grouped, model = by_kota, Kota
+    if summary_rows is not None:
+        several, model = True, Kota
+        grouped = [(kota, klass, n) for kota, klass, _before, n, *_rest in summary_rows]
+        for row in summary_rows:
+            for name, n in zip(summary.COUNTS, row[3:], strict=True):
+                flags[name] += n
+        # The flags that depend on today's date are counted from the month's rows (an
+        # index-only scan of the month).
+        flags.update(rows.aggregate(**dated_flag_aggregates()))
     else:
-        grouped = list(
-            rows.values("kecamatan_id", "quality_class")
-            .annotate(n=Count("pk"))
-            .values_list("kecamatan_id", "quality_class", "n")
+        aggregates = {**flag_aggregates(month), **dated_flag_aggregates()}
+        by_kota = list(
+            rows.values("kecamatan__kota_id", "quality_class")
+            .annotate(n=Count("pk"), **aggregates)
+            .values_list("kecamatan__kota_id", "quality_class", "n", *FLAG_NAMES)
             .order_by()
         )
-        model = Kecamatan
+        for row in by_kota:
+            flags["sites"] += row[2]
+            for i, name in enumerate(FLAG_NAMES):
+                flags[name] += row[3 + i]
+        several = len({row[0] for row in by_kota}) > 1
+        if several:
+            grouped, model = [row[:3] for row in by_kota], Kota
+        else:
+            grouped = list(
+                rows.values("kecamatan_id", "quality_class")
+                .annotate(n=Count("pk"))
+                .values_list("kecamatan_id", "quality_class", "n")
+                .order_by()
+            )
+            model = Kecamatan
     counts: dict[int, dict[int, int]] = {}
-    for area_id, klass, n, *_rest in grouped:
-        counts.setdefault(area_id, {})[klass] = n
+    for area_id, klass, n in grouped:
+        per_area = counts.setdefault(area_id, {})
+        per_area[klass] = per_area.get(klass, 0) + n
     areas = model.objects.filter(pk__in=list(counts)).order_by("code").values_list("pk", "name")
     table = []
     for pk, name in areas:
@@ -90,29 +117,17 @@ def class_by_area(user, month):
     return ("kota" if several else "kecamatan"), table, totals, flags
 
 
-def class_changes(user, month):
+def class_changes(user, month, summary_rows=None):
     """Class 12 months before vs now: a 4×4 matrix (plus sites without a row a year ago)
-    and how many rose, stayed, fell. The month's visible rows joined to the same sites'
-    rows a year earlier (an index-only self-join; kecamatan is part of the key because a
-    site that moved has its whole history recomputed)."""
+    and how many rose, stayed, fell. From the per-city summary when given, else the
+    month's visible rows joined to the same sites' rows a year earlier (an index-only
+    self-join; kecamatan is part of the key because a site that moved has its whole
+    history recomputed)."""
     year_ago = add_months(month, -12)
-    current_sql, params = (
-        month_rows(user, month)
-        .order_by()
-        .values_list("site_id", "kecamatan_id", "quality_class")
-        .query.sql_with_params()
-    )
-    table = connection.ops.quote_name(QualityScore._meta.db_table)
-    sql = (
-        'SELECT "before"."quality_class", "now"."quality_class", COUNT(*) '  # noqa: S608
-        f'FROM ({current_sql}) "now" LEFT JOIN {table} "before" '
-        'ON "before"."site_id" = "now"."site_id" '
-        'AND "before"."kecamatan_id" = "now"."kecamatan_id" AND "before"."period" = %s '
-        'GROUP BY "before"."quality_class", "now"."quality_class"'
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*params, year_ago))
-        rows = cursor.fetchall()
+    if summary_rows is not None:
+        rows = [(before, now, n) for _kota, now, before, n, *_rest in summary_rows]
+    else:
+        rows = _class_change_rows(user, month, year_ago)
     classes = QualityClass.values
     matrix = {b: dict.fromkeys(classes, 0) for b in [*classes, None]}
     up = same = down = new = 0
@@ -143,20 +158,46 @@ def class_changes(user, month):
     }
 
 
+def _class_change_rows(user, month, year_ago):
+    current_sql, params = (
+        month_rows(user, month)
+        .order_by()
+        .values_list("site_id", "kecamatan_id", "quality_class")
+        .query.sql_with_params()
+    )
+    table = connection.ops.quote_name(QualityScore._meta.db_table)
+    sql = (
+        'SELECT "before"."quality_class", "now"."quality_class", COUNT(*) '  # noqa: S608
+        f'FROM ({current_sql}) "now" LEFT JOIN {table} "before" '
+        'ON "before"."site_id" = "now"."site_id" '
+        'AND "before"."kecamatan_id" = "now"."kecamatan_id" AND "before"."period" = %s '
+        'GROUP BY "before"."quality_class", "now"."quality_class"'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params, year_ago))
+        return cursor.fetchall()
+
+
 def stale_before():
     """A profile recorded for a month before this one is more than a year old."""
     return add_months(timezone.localdate().replace(day=1), -12)
 
 
 def flag_aggregates(month):
-    """Fading sites, late/missing reports of ``month`` and stale data, as aggregates."""
-    today = timezone.localdate()
+    """Fading sites, late/missing reports of ``month`` and sites without a profile (the
+    counts the per-city summary keeps), as aggregates."""
     return {
         "fading": Count("pk", filter=Q(is_fading=True)),
         "missing": Count("pk", filter=Q(report_submitted_at__isnull=True)),
         "late": Count("pk", filter=Q(report_submitted_at__gte=due_deadline(month))),
-        "sk_expired": Count("pk", filter=Q(sk_valid_until__lt=today)),
         "no_profile": Count("pk", filter=Q(profile_period__isnull=True)),
+    }
+
+
+def dated_flag_aggregates():
+    """Expired SKs and profiles older than a year: counted against today's date."""
+    return {
+        "sk_expired": Count("pk", filter=Q(sk_valid_until__lt=timezone.localdate())),
         "stale_profile": Count("pk", filter=Q(profile_period__lt=stale_before())),
     }
 
@@ -228,7 +269,8 @@ def panels(request, scope, **kwargs):
         return [_pokja_panel(user, month)]
     if month is None:
         return [Panel("reports/panels/no_data.html", {}, order=15)]
-    level, areas, totals, flags = class_by_area(user, month)
+    summary_rows = month_summary(scope, month)
+    level, areas, totals, flags = class_by_area(user, month, summary_rows)
     flags["on_time"] = flags["sites"] - flags["missing"] - flags["late"]
     labels = [str(label) for label in QualityClass.labels]
     if len(areas) <= CHART_MAX_AREAS:
@@ -288,7 +330,7 @@ def panels(request, scope, **kwargs):
                 "total": sum(totals),
                 "labels": labels,
                 "chart": class_chart,
-                "changes": class_changes(user, month),
+                "changes": class_changes(user, month, summary_rows),
             },
             order=15,
         ),
@@ -311,7 +353,10 @@ def panels(request, scope, **kwargs):
             {
                 **common,
                 "flags": flags,
-                "rows": stale_sites(user, month),
+                # Counted above: none to list means no scan of the month for them.
+                "rows": (
+                    stale_sites(user, month) if flags["no_profile"] + flags["stale_profile"] else []
+                ),
                 "limit": LIST_LIMIT,
                 "today": timezone.localdate(),
                 "stale_before": stale_before(),

@@ -33,7 +33,7 @@ from django.utils import timezone
 from activities.models import Activity, FamilyFunction
 from villages.models import KampungKB, KKBPKSnapshot, PopulationSnapshot, ProfileSnapshot
 
-from . import quality, sustainability
+from . import quality, summary, sustainability
 from .bulk import insert_rows
 from .models import QualityScore
 from .sustainability import add_months, first_reporting_month, month_diff, month_end, months
@@ -228,8 +228,20 @@ def _recompute(first, last, site_ids) -> int:
                     now,
                 )
 
-    QualityScore.objects.filter(site__in=scope, period__gte=first, period__lte=last).delete()
+    replaced = QualityScore.objects.filter(site__in=scope, period__gte=first, period__lte=last)
+    # The cities whose summary changes: every city for a whole month, else the cities of
+    # the sites' rows before (a site that moved leaves its old city) and after.
+    kota_ids = None
+    if scope is not sites_qs:
+        kota_ids = summary.kotas_of_kecamatan(
+            {
+                *replaced.order_by().values_list("kecamatan_id", flat=True).distinct(),
+                *site_area.values(),
+            }
+        )
+    replaced.delete()
     written += insert_rows(QualityScore, COLUMNS, rows())
+    summary.rebuild(summary.affected_periods(first, last), kota_ids)
     return written
 
 

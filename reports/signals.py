@@ -7,6 +7,9 @@
   12-month cross-sector window and in the fading rule of every later month).
 * A site's declaration date, kelurahan or active flag changed: its whole history (a
   deactivated site keeps its past rows and has none from the current month on).
+* The per-city monthly summary (:mod:`reports.summary`) follows the rows: the recompute
+  rebuilds it; rows deleted here (a site deactivated, re-dated or deleted) and a
+  kecamatan moved to another city rebuild their cities' summary after commit.
 
 Recomputes run once per site after the transaction commits (``on_commit``), so a request
 that saves several things recomputes each site once. Work left pending by a rolled-back
@@ -19,13 +22,26 @@ from __future__ import annotations
 import datetime
 
 from django.db import connection, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_init,
+    post_save,
+    pre_delete,
+)
 from django.utils import timezone
 
 from activities.models import Activity
 from kampungkb import derived
-from villages.models import KampungKB, KKBPKSnapshot, PopulationSnapshot, ProfileSnapshot
+from villages.models import (
+    KampungKB,
+    Kecamatan,
+    KKBPKSnapshot,
+    PopulationSnapshot,
+    ProfileSnapshot,
+)
 
+from . import summary
 from .sustainability import add_months, first_reporting_month, month_start
 
 SNAPSHOT_MODELS = (ProfileSnapshot, PopulationSnapshot, KKBPKSnapshot)
@@ -130,9 +146,32 @@ def _activity_saved(sender, instance, created=False, **kwargs):
     instance._reports_state = new
     if not created and old == new:
         return
+    if _report_already_in(old, new, instance):
+        return
     for state in {old, new}:
         if state and _counts(state):
             schedule(state[0], state[1])
+
+
+def _report_already_in(old, new, instance) -> bool:
+    """A draft submitted in a month whose report is already in changes nothing in the
+    rows: only verified activities are counted, and the month's report time is its
+    *first* submission. The common case of a Pokja logging its activities (one indexed
+    lookup instead of recomputing the site from that month on)."""
+    from .models import QualityScore
+
+    return (
+        old is not None
+        and not _counts(old)
+        and new[2] == Activity.Status.SUBMITTED
+        and new[0] == old[0]
+        and instance.first_submitted_at is not None
+        and QualityScore.objects.filter(
+            site_id=instance.site_id,
+            period=month_start(instance.date),
+            report_submitted_at__lte=instance.first_submitted_at,
+        ).exists()
+    )
 
 
 def _activity_deleted(sender, instance, **kwargs):
@@ -178,13 +217,47 @@ def _site_saved(sender, instance, created=False, **kwargs):
     from .models import QualityScore
 
     start = first_reporting_month(instance.declared_on)
-    QualityScore.objects.filter(site=instance, period__lt=start).delete()
+    _delete_rows(QualityScore.objects.filter(site=instance, period__lt=start))
     if instance.is_active:
         schedule(instance.pk, start)
     else:
         # Inactive: its history stays as it was; it has no row from this month on.
         current = timezone.localdate().replace(day=1)
-        QualityScore.objects.filter(site=instance, period__gte=current).delete()
+        _delete_rows(QualityScore.objects.filter(site=instance, period__gte=current))
+
+
+def _row_kotas(rows) -> set[int]:
+    return summary.kotas_of_kecamatan(rows.order_by().values_list("kecamatan_id", flat=True))
+
+
+def _delete_rows(rows) -> None:
+    """Delete quality rows; their cities' summary is rebuilt after commit."""
+    kotas = _row_kotas(rows)
+    if kotas:
+        rows.delete()
+        summary.rebuild_on_commit(kotas)
+
+
+def _site_deleting(sender, instance, **kwargs):
+    if not derived.is_paused():
+        from .models import QualityScore
+
+        instance._reports_kotas = _row_kotas(QualityScore.objects.filter(site=instance))
+
+
+def _site_deleted(sender, instance, **kwargs):
+    # Its rows went with it (CASCADE).
+    summary.rebuild_on_commit(getattr(instance, "_reports_kotas", ()))
+
+
+def _remember_kota(sender, instance, **kwargs):
+    instance._reports_kota = instance.__dict__.get("kota_id")
+
+
+def _kecamatan_saved(sender, instance, created=False, **kwargs):
+    old, instance._reports_kota = getattr(instance, "_reports_kota", None), instance.kota_id
+    if not (created or derived.is_paused() or old == instance.kota_id):
+        summary.rebuild_on_commit({old, instance.kota_id})
 
 
 def connect():
@@ -201,3 +274,7 @@ def connect():
     )
     post_init.connect(_remember_site, sender=KampungKB, dispatch_uid="reports-site-init")
     post_save.connect(_site_saved, sender=KampungKB, dispatch_uid="reports-site-save")
+    pre_delete.connect(_site_deleting, sender=KampungKB, dispatch_uid="reports-site-deleting")
+    post_delete.connect(_site_deleted, sender=KampungKB, dispatch_uid="reports-site-deleted")
+    post_init.connect(_remember_kota, sender=Kecamatan, dispatch_uid="reports-kecamatan-init")
+    post_save.connect(_kecamatan_saved, sender=Kecamatan, dispatch_uid="reports-kecamatan-save")

@@ -29,9 +29,8 @@ LAST_SIX = 0b111111
 LAST_THREE = 0b111
 
 
-def add_months(month: datetime.date, n: int) -> datetime.date:
-    total = month.year * 12 + month.month - 1 + n
-    return datetime.date(total // 12, total % 12 + 1, 1)
+# One month arithmetic for the portal (the report cadence's).
+add_months = cadence.add_months
 
 
 def month_diff(later: datetime.date, earlier: datetime.date) -> int:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from reports.models import QualityScore
 from reports.recompute import recompute, recompute_all
+from reports.summary import rebuild as rebuild_summary
 from villages.models import KampungKB
 
 
@@ -29,8 +30,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--site", type=int, action="append", help="only this site id (repeatable)"
         )
+        parser.add_argument(
+            "--summary",
+            action="store_true",
+            help="only rebuild the per-city monthly summary of the existing rows",
+        )
 
-    def handle(self, *args, month=None, site=None, **options):
+    def handle(self, *args, month=None, site=None, summary=False, **options):
+        if summary:
+            if month or site:
+                raise CommandError("--summary rebuilds every month of every city, alone.")
+            started = time.monotonic()
+            written = rebuild_summary()
+            self.stdout.write(
+                f"{written} summary rows rebuilt in {time.monotonic() - started:.1f} s."
+            )
+            return
         if site:
             unknown = set(site) - set(
                 KampungKB.objects.filter(pk__in=site).values_list("pk", flat=True)
