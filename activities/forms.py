@@ -1,6 +1,8 @@
 """The activity and Pokja member forms: one validation path for the phone form, the
 admin and spreadsheet imports."""
 
+import functools
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
@@ -296,20 +298,27 @@ class BaseActivityPhotoFormSet(BaseInlineFormSet):
         return [f for f in self.forms if f.instance.pk]
 
 
-def photo_formset(activity=None, data=None, files=None):
-    """The photo slots of ``activity``: its photos plus empty slots up to the maximum."""
-    existing = activity.photos.count() if activity is not None and activity.pk else 0
-    formset_class = inlineformset_factory(
+@functools.cache
+def _photo_formset_class(extra: int):
+    # Built once per number of empty slots (a formset class costs a model form metaclass
+    # run; the activity form is the busiest page of the portal).
+    return inlineformset_factory(
         Activity,
         ActivityPhoto,
         form=ActivityPhotoForm,
         formset=BaseActivityPhotoFormSet,
-        extra=max(0, ActivityPhoto.MAX_PER_ACTIVITY - existing),
+        extra=extra,
         max_num=ActivityPhoto.MAX_PER_ACTIVITY,
         can_delete=True,
         validate_max=False,  # our own message in BaseActivityPhotoFormSet.clean
         renderer=FAST_RENDERER,
     )
+
+
+def photo_formset(activity=None, data=None, files=None):
+    """The photo slots of ``activity``: its photos plus empty slots up to the maximum."""
+    existing = activity.photos.count() if activity is not None and activity.pk else 0
+    formset_class = _photo_formset_class(max(0, ActivityPhoto.MAX_PER_ACTIVITY - existing))
     return formset_class(
         data=data,
         files=files,

@@ -6,8 +6,8 @@ Locust (headless, a second process on loopback) for a bounded time.
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/kampungkb_bench make bench
 
 Steps: create the bench database if needed, migrate, seed the demo, add synthetic sites
-and the load-test logins (bench/synthetic.py), start gunicorn (2 × cores + 1 sync
-workers, DEBUG off), run Locust (50 Pokja + 10 Dinas users by default, see
+and the load-test logins (bench/synthetic.py), start gunicorn (cores + 1 sync workers,
+DEBUG off), run Locust (50 Pokja + 10 Dinas users by default, see
 bench/locustfile.py), stop gunicorn and print requests per second, p50/p95/p99 latency
 per page and errors, for the whole run and for the steady state (after the last login),
 and the time spent inside the workers. The last line is
@@ -53,7 +53,15 @@ def parse_args():
     parser.add_argument("--dinas", type=int, default=10, help="concurrent Dinas users")
     parser.add_argument("--duration", type=int, default=90, help="seconds of load")
     parser.add_argument("--spawn-rate", type=float, default=10, help="users started per second")
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    # cores + 1, not gunicorn's 2 × cores + 1: PostgreSQL and Locust share these cores, and
+    # on 2 cores 5 workers only took CPU from each other (submission p95 700 ms with 5
+    # workers, 496 with 4, 369-447 with 3, at the same load).
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=(os.cpu_count() or 1) + 1,
+        help="gunicorn sync workers (default: cores + 1)",
+    )
     parser.add_argument(
         "--out",
         type=Path,

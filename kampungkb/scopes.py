@@ -19,12 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast
 
 DINAS_GROUP = "dinas"
 OPD_GROUP = "opd"
 VIEWER_GROUP = "viewer"
 SCOPE_CACHE_ATTR = "_kampungkb_scope"
+TEXT = CharField()
 
 
 @dataclass(frozen=True)
@@ -81,41 +83,31 @@ ANONYMOUS_SCOPE = Scope()
 
 
 def get_scope(user) -> Scope:
-    """The user's scope, computed with a handful of small queries once per request."""
+    """The user's scope, computed with one query once per request."""
     if user is None or not user.is_authenticated or not user.is_active:
         return ANONYMOUS_SCOPE
     cached = getattr(user, SCOPE_CACHE_ATTR, None)
     if cached is not None:
         return cached
-    group_names = set(user.groups.values_list("name", flat=True))
-    is_dinas = user.is_superuser or DINAS_GROUP in group_names
-
+    group_names, pokja_site_ids, managed_site_ids = set(), set(), set()
+    kecamatan_ids, kelurahan_ids, coordinated = set(), set(), set()
     PokjaMember = apps.get_model("activities", "PokjaMember")
-    AreaAssignment = apps.get_model("villages", "AreaAssignment")
-    OPD = apps.get_model("activities", "OPD")
-
-    pokja_site_ids, managed_site_ids = set(), set()
-    for site_id, position in (
-        PokjaMember.objects.current().filter(user=user).values_list("site_id", "position")
-    ):
-        pokja_site_ids.add(site_id)
-        if position in PokjaMember.MANAGER_POSITIONS:
-            managed_site_ids.add(site_id)
-
-    kecamatan_ids, kelurahan_ids = set(), set()
-    for kec_id, kel_id in AreaAssignment.objects.filter(user=user).values_list(
-        "kecamatan_id", "kelurahan_id"
-    ):
-        if kec_id:
-            kecamatan_ids.add(kec_id)
-        if kel_id:
-            kelurahan_ids.add(kel_id)
-
-    opd_ids = (
-        frozenset(OPD.objects.filter(coordinators=user).values_list("pk", flat=True))
-        if OPD_GROUP in group_names
-        else frozenset()
-    )
+    for kind, a, b in _scope_rows(user):
+        if kind == "group":
+            group_names.add(a)
+        elif kind == "pokja":
+            pokja_site_ids.add(int(a))
+            if b in PokjaMember.MANAGER_POSITIONS:
+                managed_site_ids.add(int(a))
+        elif kind == "area":
+            if a is not None:
+                kecamatan_ids.add(int(a))
+            if b is not None:
+                kelurahan_ids.add(int(b))
+        else:
+            coordinated.add(int(a))
+    is_dinas = user.is_superuser or DINAS_GROUP in group_names
+    opd_ids = frozenset(coordinated) if OPD_GROUP in group_names else frozenset()
     scope = Scope(
         authenticated=True,
         is_dinas=is_dinas,
@@ -128,6 +120,33 @@ def get_scope(user) -> Scope:
     )
     setattr(user, SCOPE_CACHE_ATTR, scope)
     return scope
+
+
+def _scope_rows(user):
+    """``(kind, a, b)`` rows: the user's group names, current Pokja memberships (site,
+    position), area assignments (kecamatan, kelurahan) and coordinated agencies, in one
+    query (a UNION ALL): every signed-in page needs them."""
+    PokjaMember = apps.get_model("activities", "PokjaMember")
+    AreaAssignment = apps.get_model("villages", "AreaAssignment")
+    OPD = apps.get_model("activities", "OPD")
+
+    def rows(qs, kind, a, b=None):
+        return (
+            qs.order_by()
+            .annotate(
+                scope_kind=Value(kind, output_field=TEXT),
+                scope_a=Cast(a, output_field=TEXT),
+                scope_b=Cast(b, output_field=TEXT) if b else Value(None, output_field=TEXT),
+            )
+            .values_list("scope_kind", "scope_a", "scope_b")
+        )
+
+    return rows(user.groups.all(), "group", "name").union(
+        rows(PokjaMember.objects.current().filter(user=user), "pokja", "site_id", "position"),
+        rows(AreaAssignment.objects.filter(user=user), "area", "kecamatan_id", "kelurahan_id"),
+        rows(OPD.objects.filter(coordinators=user), "opd", "pk"),
+        all=True,
+    )
 
 
 def forget_scope(user) -> None:

@@ -379,6 +379,40 @@ def test_row_keeps_the_first_submission_of_the_month(site_a):
     assert rows(site_a)[D(2024, 1, 1)].report_submitted_at is None
 
 
+def test_a_submission_after_the_months_report_is_in_recomputes_nothing(
+    site_a, django_capture_on_commit_callbacks
+):
+    recompute_all(last=D(2024, 8, 1))
+
+    def submit(day, at):
+        activity = f.ActivityFactory(site=site_a, date=day, status="draft")
+        with django_capture_on_commit_callbacks(execute=True):
+            activity.status = "submitted"
+            activity.submitted_at = activity.first_submitted_at = at
+            activity.save()
+
+    def pks():
+        return {p: r.pk for p, r in rows(site_a).items()}
+
+    before = pks()
+    submit(D(2024, 5, 10), datetime.datetime(2024, 6, 2, 9, tzinfo=JKT))
+    # The month's first submission: its row is recomputed with the report time.
+    assert pks()[D(2024, 5, 1)] != before[D(2024, 5, 1)]
+    assert rows(site_a)[D(2024, 5, 1)].report_submitted_at == datetime.datetime(
+        2024, 6, 2, 9, tzinfo=JKT
+    )
+    before = pks()
+    submit(D(2024, 5, 20), datetime.datetime(2024, 6, 9, 9, tzinfo=JKT))
+    # A later one: the report was already in, no row changes (none rewritten).
+    assert pks() == before
+    assert rows(site_a)[D(2024, 5, 1)].report_submitted_at == datetime.datetime(
+        2024, 6, 2, 9, tzinfo=JKT
+    )
+    # Another month without a report yet: recomputed.
+    submit(D(2024, 6, 3), datetime.datetime(2024, 6, 9, 10, tzinfo=JKT))
+    assert rows(site_a)[D(2024, 6, 1)].report_submitted_at is not None
+
+
 # --------------------------------------------------------------------------------------
 # Fading (DESIGN §8)
 # --------------------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+from django.db.models import OuterRef, Subquery
+
 from kampungkb.panels import Panel
 
 from .models import KampungKB, Kecamatan, KKBPKSnapshot, PopulationSnapshot, ProfileSnapshot
@@ -9,11 +11,15 @@ COVERAGE_LIST_LIMIT = 30
 
 
 def _latest(model, site_ids):
-    """The newest snapshot per site, one query (ordered, first per site in Python)."""
-    latest = {}
-    for snap in model.objects.filter(site_id__in=site_ids).order_by("site_id", "-period"):
-        latest.setdefault(snap.site_id, snap)
-    return latest
+    """The newest snapshot of each site, one query that reads only those rows (not the
+    site's whole monthly history)."""
+    newest = model.objects.filter(site_id=OuterRef("site_id")).order_by("-period")
+    return {
+        snap.site_id: snap
+        for snap in model.objects.filter(
+            site_id__in=site_ids, period=Subquery(newest.values("period")[:1])
+        )
+    }
 
 
 def panels(request, scope):
