@@ -53,8 +53,8 @@ FLAG_NAMES = ("fading", "missing", "late", "sk_expired", "no_profile", "stale_pr
 
 def month_summary(scope, month):
     """The month's per-city summary rows (:mod:`reports.summary`) when the user reads
-    every site and those sites span several cities; ``None`` otherwise (a single city or
-    a scoped user: the month's rows are few, counted directly)."""
+    every site; ``None`` for a scoped user (their rows are few, counted directly) or a
+    month without a summary."""
     if not scope.reads_all_sites:
         return None
     rows = list(
@@ -62,48 +62,53 @@ def month_summary(scope, month):
         .order_by()
         .values_list("kota_id", "quality_class", "previous_class", *summary.COUNTS)
     )
-    return rows if len({row[0] for row in rows}) > 1 else None
+    return rows or None
 
 
 def class_by_area(user, month, summary_rows=None):
     """Sites per class per kecamatan (per kota when the visible sites span several
-    cities) and the month's flag counts: ``(level, rows, totals, flags)``. From the
-    per-city summary when given, else grouped in the database by kota first, then by
-    kecamatan only when a single city is visible."""
+    cities) and the month's flag counts: ``(level, rows, totals, flags)``.
+
+    With the per-city summary (a user who reads every site): several cities are counted
+    from it, a single city by kecamatan from its rows (a city's rows are few). Otherwise
+    grouped in the database by kota first, then by kecamatan when a single city is
+    visible. The same number of queries either way."""
     rows = month_rows(user, month)
     flags = dict.fromkeys(("sites", *FLAG_NAMES), 0)
-    if summary_rows is not None:
-        several, model = True, Kota
-        grouped = [(kota, klass, n) for kota, klass, _before, n, *_rest in summary_rows]
-        for row in summary_rows:
-            for name, n in zip(summary.COUNTS, row[3:], strict=True):
-                flags[name] += n
-        # The flags that depend on today's date are counted from the month's rows (an
-        # index-only scan of the month).
-        flags.update(rows.aggregate(**dated_flag_aggregates()))
-    else:
-        aggregates = {**flag_aggregates(month), **dated_flag_aggregates()}
-        by_kota = list(
-            rows.values("kecamatan__kota_id", "quality_class")
+    aggregates = {**flag_aggregates(month), **dated_flag_aggregates()}
+
+    def by(field):
+        grouped = list(
+            rows.values(field, "quality_class")
             .annotate(n=Count("pk"), **aggregates)
-            .values_list("kecamatan__kota_id", "quality_class", "n", *FLAG_NAMES)
+            .values_list(field, "quality_class", "n", *FLAG_NAMES)
             .order_by()
         )
-        for row in by_kota:
+        for row in grouped:
             flags["sites"] += row[2]
             for i, name in enumerate(FLAG_NAMES):
                 flags[name] += row[3 + i]
-        several = len({row[0] for row in by_kota}) > 1
+        return [row[:3] for row in grouped]
+
+    if summary_rows is not None:
+        several = len({row[0] for row in summary_rows}) > 1
         if several:
-            grouped, model = [row[:3] for row in by_kota], Kota
+            grouped = [(kota, klass, n) for kota, klass, _before, n, *_rest in summary_rows]
+            for row in summary_rows:
+                for name, n in zip(summary.COUNTS, row[3:], strict=True):
+                    flags[name] += n
+            # The flags that depend on today's date are counted from the month's rows (an
+            # index-only scan of the month).
+            flags.update(rows.aggregate(**dated_flag_aggregates()))
         else:
-            grouped = list(
-                rows.values("kecamatan_id", "quality_class")
-                .annotate(n=Count("pk"))
-                .values_list("kecamatan_id", "quality_class", "n")
-                .order_by()
-            )
-            model = Kecamatan
+            grouped = by("kecamatan_id")
+    else:
+        grouped = by("kecamatan__kota_id")
+        several = len({row[0] for row in grouped}) > 1
+        if not several:
+            flags = dict.fromkeys(flags, 0)
+            grouped = by("kecamatan_id")
+    model = Kota if several else Kecamatan
     counts: dict[int, dict[int, int]] = {}
     for area_id, klass, n in grouped:
         per_area = counts.setdefault(area_id, {})

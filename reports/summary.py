@@ -21,6 +21,8 @@ from django.db.models import (
     DateField,
     DateTimeField,
     F,
+    Max,
+    Min,
     OuterRef,
     Q,
     Subquery,
@@ -33,7 +35,7 @@ from activities import cadence
 from villages.models import Kecamatan
 
 from .models import MonthSummary, QualityScore
-from .sustainability import add_months
+from .sustainability import add_months, months
 
 CHUNK_MONTHS = 12  # months per aggregate query (each month is one WHEN of two CASEs)
 COUNTS = ("sites", "fading", "missing", "late", "no_profile")
@@ -65,7 +67,11 @@ def kotas_of_kecamatan(kecamatan_ids: Iterable[int]) -> set[int]:
 def _aggregate(periods, kota_ids):
     rows = QualityScore.objects.filter(period__in=periods)
     if kota_ids is not None:
-        rows = rows.filter(kecamatan__kota_id__in=kota_ids)
+        # The cities' kecamatan ids as a list, so each month is read by range scans of its
+        # (period, kecamatan) index instead of joining every row to its kecamatan (a
+        # city's 60 months in 0.1 s instead of 12 s at 83,000 sites).
+        kecamatan_ids = Kecamatan.objects.filter(kota_id__in=kota_ids).values_list("pk", flat=True)
+        rows = rows.filter(kecamatan_id__in=list(kecamatan_ids))
     before = QualityScore.objects.filter(
         site_id=OuterRef("site_id"),
         kecamatan_id=OuterRef("kecamatan_id"),
@@ -100,7 +106,10 @@ def rebuild(periods: Iterable[datetime.date] | None = None, kota_ids=None) -> in
     """Replace the summary of ``periods`` (default: every scored month) for the cities
     ``kota_ids`` (default: all). Returns the number of summary rows written."""
     if periods is None:
-        periods = QualityScore.objects.order_by().values_list("period", flat=True).distinct()
+        # Every month from the first to the last row (two index lookups, not a DISTINCT
+        # over millions of rows).
+        span = QualityScore.objects.aggregate(first=Min("period"), last=Max("period"))
+        periods = months(span["first"], span["last"]) if span["first"] else []
     periods = sorted(set(periods))
     if kota_ids is not None:
         kota_ids = sorted(set(kota_ids))

@@ -183,9 +183,17 @@ def test_the_dashboard_shows_the_same_figures_from_the_summary_as_from_the_rows(
     assert ">Kota Tangerang</a>" in page and ">Kota Tangerang Selatan</a>" in page
 
 
-def test_a_scoped_user_or_a_single_city_counts_the_rows(data_one_city, dinas, viewer_b):
+def test_one_city_is_shown_by_kecamatan_with_the_same_figures(data_one_city, dinas, viewer_b):
     month = latest_scored_month()
-    assert dashboard.month_summary(get_scope(dinas), month) is None
+    summary_rows = dashboard.month_summary(get_scope(dinas), month)
+    assert summary_rows is not None
+    with_summary = dashboard.class_by_area(dinas, month, summary_rows)
+    assert with_summary[0] == "kecamatan"
+    assert with_summary == dashboard.class_by_area(dinas, month)
+    assert dashboard.class_changes(dinas, month, summary_rows) == dashboard.class_changes(
+        dinas, month
+    )
+    # A user scoped to a kecamatan never reads the city-wide summary.
     assert dashboard.month_summary(get_scope(viewer_b), month) is None
 
 
