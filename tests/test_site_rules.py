@@ -230,3 +230,18 @@ def test_site_history_is_recorded(client_for, dinas):
     assert site.name == "Nama Baru"
     assert site.history.count() == 2
     assert site.history.first().history_user == dinas
+
+
+def test_the_site_pages_data_history_is_shown_on_request(client_for, pokja_a, site_a):
+    for month in (1, 2, 3):
+        f.PopulationSnapshotFactory(site=site_a, period=datetime.date(2025, month, 1))
+    url = reverse("villages:site-detail", args=[site_a.pk])
+    client = client_for(pokja_a)
+    page = client.get(url).content.decode()
+    # The earlier months wait behind a link; the page reads only the current snapshot.
+    assert "01/2025" not in page and "02/2025" not in page
+    assert 'href="?riwayat=1#history-h"' in page
+    assert "Tampilkan data 24 bulan terakhir" in page
+    history = client.get(url, {"riwayat": "1"}).content.decode()
+    assert all(f"0{m}/2025" in history for m in (1, 2, 3))
+    assert "<details open>" in history and "(3 bulan)" in history

@@ -41,21 +41,23 @@ class SiteDetailView(ScopedQuerysetMixin, DetailView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         site, user = self.object, self.request.user
+        # The monthly history is shown on request (?riwayat=1): the page a Pokja opens
+        # most often then reads only the current snapshots.
+        show_history = self.request.GET.get("riwayat") == "1"
+        limit = self.history_limit if show_history else 1
         profiles = list(
             ProfileSnapshot.objects.visible_to(user)
             .filter(site=site)
             .select_related("recorded_by")
-            .order_by("-period")[: self.history_limit]
+            .order_by("-period")[:limit]
         )
         populations = list(
             PopulationSnapshot.objects.visible_to(user)
             .filter(site=site)
-            .order_by("-period")[: self.history_limit]
+            .order_by("-period")[:limit]
         )
         figures = list(
-            KKBPKSnapshot.objects.visible_to(user)
-            .filter(site=site)
-            .order_by("-period")[: self.history_limit]
+            KKBPKSnapshot.objects.visible_to(user).filter(site=site).order_by("-period")[:limit]
         )
         profile = profiles[0] if profiles else None
         population = populations[0] if populations else None
@@ -67,6 +69,8 @@ class SiteDetailView(ScopedQuerysetMixin, DetailView):
             profiles=profiles,
             populations=populations,
             figures_history=figures,
+            show_history=show_history,
+            history_limit=self.history_limit,
             gaps=profile_gaps(profile, population, current_figures),
             members=PokjaMember.objects.visible_to(user)
             .current()
