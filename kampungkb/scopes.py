@@ -16,17 +16,18 @@ Roles (a user may hold several at once):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db.models import CharField, Q, Value
-from django.db.models.functions import Cast
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q
 
 DINAS_GROUP = "dinas"
 OPD_GROUP = "opd"
 VIEWER_GROUP = "viewer"
 SCOPE_CACHE_ATTR = "_kampungkb_scope"
-TEXT = CharField()
 
 
 @dataclass(frozen=True)
@@ -125,27 +126,48 @@ def get_scope(user) -> Scope:
 def _scope_rows(user):
     """``(kind, a, b)`` rows: the user's group names, current Pokja memberships (site,
     position), area assignments (kecamatan, kelurahan) and coordinated agencies, in one
-    query (a UNION ALL): every signed-in page needs them."""
+    query. Every signed-in page needs them, so the SQL (a UNION ALL) is written once per
+    process from the models' tables: building it with the ORM cost 4 ms a request."""
+    from django.utils import timezone
+
+    today = connection.ops.adapt_datefield_value(timezone.localdate())
+    with connection.cursor() as cursor:
+        cursor.execute(_scope_sql(), [user.pk, user.pk, today, today, user.pk, user.pk])
+        return cursor.fetchall()
+
+
+@functools.cache
+def _scope_sql() -> str:
     PokjaMember = apps.get_model("activities", "PokjaMember")
     AreaAssignment = apps.get_model("villages", "AreaAssignment")
     OPD = apps.get_model("activities", "OPD")
+    User = apps.get_model(settings.AUTH_USER_MODEL)
+    groups = User._meta.get_field("groups")
+    user_groups = groups.remote_field.through._meta
+    coordinators = OPD._meta.get_field("coordinators").remote_field.through._meta
+    q = connection.ops.quote_name
 
-    def rows(qs, kind, a, b=None):
-        return (
-            qs.order_by()
-            .annotate(
-                scope_kind=Value(kind, output_field=TEXT),
-                scope_a=Cast(a, output_field=TEXT),
-                scope_b=Cast(b, output_field=TEXT) if b else Value(None, output_field=TEXT),
-            )
-            .values_list("scope_kind", "scope_a", "scope_b")
-        )
+    def col(meta, name):
+        return q(meta.get_field(name).column)
 
-    return rows(user.groups.all(), "group", "name").union(
-        rows(PokjaMember.objects.current().filter(user=user), "pokja", "site_id", "position"),
-        rows(AreaAssignment.objects.filter(user=user), "area", "kecamatan_id", "kelurahan_id"),
-        rows(OPD.objects.filter(coordinators=user), "opd", "pk"),
-        all=True,
+    group, member, area = groups.related_model._meta, PokjaMember._meta, AreaAssignment._meta
+    # "Current" membership: the rule of PokjaMemberQuerySet.current().
+    # Identifiers come from the models' metadata; every value is a parameter.
+    return (
+        f"SELECT 'group', g.{col(group, 'name')}, NULL "  # noqa: S608
+        f"FROM {q(group.db_table)} g JOIN {q(user_groups.db_table)} ug "
+        f"ON ug.{col(user_groups, 'group')} = g.{q(group.pk.column)} "
+        f"WHERE ug.{col(user_groups, 'user')} = %s "
+        f"UNION ALL SELECT 'pokja', CAST(m.{col(member, 'site')} AS TEXT), "
+        f"m.{col(member, 'position')} FROM {q(member.db_table)} m "
+        f"WHERE m.{col(member, 'user')} = %s "
+        f"AND (m.{col(member, 'active_from')} IS NULL OR m.{col(member, 'active_from')} <= %s) "
+        f"AND (m.{col(member, 'active_until')} IS NULL OR m.{col(member, 'active_until')} >= %s) "
+        f"UNION ALL SELECT 'area', CAST(a.{col(area, 'kecamatan')} AS TEXT), "
+        f"CAST(a.{col(area, 'kelurahan')} AS TEXT) FROM {q(area.db_table)} a "
+        f"WHERE a.{col(area, 'user')} = %s "
+        f"UNION ALL SELECT 'opd', CAST(c.{col(coordinators, 'opd')} AS TEXT), NULL "
+        f"FROM {q(coordinators.db_table)} c WHERE c.{col(coordinators, 'user')} = %s"
     )
 
 

@@ -1,9 +1,13 @@
 """Role × page matrix for the registry pages: out-of-scope objects answer 404,
 out-of-scope actions 403, anonymous users go to the login page."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from kampungkb.scopes import get_scope
 from villages.models import ProfileSnapshot
 
 from . import factories as f
@@ -120,3 +124,35 @@ def test_public_pages_show_no_personal_data(client_for, site_a, pokja_a):
 def test_inactive_site_is_not_public(client_for):
     site = f.KampungKBFactory(is_active=False)
     assert client_for(None).get(reverse("public:site-detail", args=[site.pk])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("active_from", "active_until", "member"),
+    [
+        (-30, -1, False),  # the membership ended yesterday
+        (1, None, False),  # it starts tomorrow
+        (0, 0, True),  # today is the first and the last day
+        (None, None, True),  # open-ended
+    ],
+)
+def test_only_a_current_membership_opens_the_site(
+    client_for, site_a, active_from, active_until, member
+):
+    today = timezone.localdate()
+
+    def day(offset):
+        return None if offset is None else today + datetime.timedelta(days=offset)
+
+    user = f.UserFactory(username="t_dated")
+    f.PokjaMemberFactory(
+        site=site_a,
+        user=user,
+        position="ketua",
+        active_from=day(active_from),
+        active_until=day(active_until),
+    )
+    scope = get_scope(user)
+    assert (site_a.pk in scope.pokja_site_ids) is member
+    assert (site_a.pk in scope.managed_site_ids) is member
+    response = client_for(user).get(reverse("villages:site-update", args=[site_a.pk]))
+    assert response.status_code == (200 if member else 404)

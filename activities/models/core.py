@@ -149,6 +149,7 @@ class OPD(models.Model):
 # --------------------------------------------------------------------------------------
 class PokjaMemberQuerySet(models.QuerySet):
     def current(self, on: datetime.date | None = None):
+        # The same rule is written in SQL in kampungkb.scopes._scope_sql (every request).
         on = on or timezone.localdate()
         return self.filter(Q(active_from__lte=on) | Q(active_from__isnull=True)).filter(
             Q(active_until__gte=on) | Q(active_until__isnull=True)
