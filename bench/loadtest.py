@@ -55,7 +55,7 @@ def parse_args():
     parser.add_argument("--spawn-rate", type=float, default=10, help="users started per second")
     # cores + 1, not gunicorn's 2 × cores + 1: PostgreSQL and Locust share these cores, and
     # on 2 cores 5 workers only took CPU from each other (submission p95 700 ms with 5
-    # workers, 496 with 4, 369-447 with 3, at the same load).
+    # workers, 496 with 4, 369-622 with 3 over five runs (median 459), at the same load).
     parser.add_argument(
         "--workers",
         type=int,
