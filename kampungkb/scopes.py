@@ -23,6 +23,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 
 DINAS_GROUP = "dinas"
 OPD_GROUP = "opd"
@@ -128,8 +129,6 @@ def _scope_rows(user):
     position), area assignments (kecamatan, kelurahan) and coordinated agencies, in one
     query. Every signed-in page needs them, so the SQL (a UNION ALL) is written once per
     process from the models' tables: building it with the ORM cost 4 ms a request."""
-    from django.utils import timezone
-
     today = connection.ops.adapt_datefield_value(timezone.localdate())
     with connection.cursor() as cursor:
         cursor.execute(_scope_sql(), [user.pk, user.pk, today, today, user.pk, user.pk])

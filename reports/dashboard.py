@@ -4,9 +4,10 @@ sees its own site's class).
 
 Every figure comes from the monthly :class:`~reports.models.QualityScore` rows of one
 month, read through ``QualityScore.objects.visible_to(user)``: a fixed number of
-aggregate queries, whatever the number of sites. A user who reads every site, when the
-sites span several cities, reads the class counts from the per-city monthly summary
-(:mod:`reports.summary`) instead of aggregating every site's row.
+aggregate queries, whatever the number of sites. A user who reads every site takes the
+class changes and, when the sites span several cities, the counts per kota from the
+per-city monthly summary (:mod:`reports.summary`) instead of aggregating every site's
+row.
 """
 
 from __future__ import annotations
@@ -77,16 +78,17 @@ def class_by_area(user, month, summary_rows=None):
     flags = dict.fromkeys(("sites", *FLAG_NAMES), 0)
     aggregates = {**flag_aggregates(month), **dated_flag_aggregates()}
 
-    def by(field):
+    def by(field, with_flags=True):
+        names = FLAG_NAMES if with_flags else ()
         grouped = list(
             rows.values(field, "quality_class")
-            .annotate(n=Count("pk"), **aggregates)
-            .values_list(field, "quality_class", "n", *FLAG_NAMES)
+            .annotate(n=Count("pk"), **(aggregates if with_flags else {}))
+            .values_list(field, "quality_class", "n", *names)
             .order_by()
         )
         for row in grouped:
-            flags["sites"] += row[2]
-            for i, name in enumerate(FLAG_NAMES):
+            flags["sites"] += row[2] if with_flags else 0
+            for i, name in enumerate(names):
                 flags[name] += row[3 + i]
         return [row[:3] for row in grouped]
 
@@ -106,8 +108,7 @@ def class_by_area(user, month, summary_rows=None):
         grouped = by("kecamatan__kota_id")
         several = len({row[0] for row in grouped}) > 1
         if not several:
-            flags = dict.fromkeys(flags, 0)
-            grouped = by("kecamatan_id")
+            grouped = by("kecamatan_id", with_flags=False)  # flags counted by kota above
     model = Kota if several else Kecamatan
     counts: dict[int, dict[int, int]] = {}
     for area_id, klass, n in grouped:

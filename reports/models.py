@@ -185,9 +185,9 @@ class QualityScore(models.Model):
 
 class MonthSummary(models.Model):
     """One month's quality rows counted per kota, class and the class of 12 months before
-    (DESIGN §7, §8): what the city dashboard of a user who reads every site shows when
-    the sites span several cities, read from a few thousand rows instead of aggregating
-    83,000 quality rows per view. Derived from :class:`QualityScore` only and rebuilt with
+    (DESIGN §7, §8): the class changes and per-kota counts of the dashboard of a user who
+    reads every site, read from a few thousand rows instead of aggregating 83,000 quality
+    rows per view. Derived from :class:`QualityScore` only and rebuilt with
     it (:mod:`reports.summary`)."""
 
     period = models.DateField(_("month"))

@@ -164,7 +164,6 @@ def _report_already_in(old, new, instance) -> bool:
         old is not None
         and not _counts(old)
         and new[2] == Activity.Status.SUBMITTED
-        and new[0] == old[0]
         and instance.first_submitted_at is not None
         and QualityScore.objects.filter(
             site_id=instance.site_id,
