@@ -472,9 +472,7 @@ class MemberListView(SiteScopedMixin, ListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["can_manage"] = (
-            KampungKB.objects.editable_by(self.request.user).filter(pk=self.site.pk).exists()
-        )
+        ctx["can_manage"] = get_scope(self.request.user).manages_site(self.site.pk)
         current = {m.pk for m in PokjaMember.objects.current().filter(site=self.site)}
         ctx["current_ids"] = current
         ctx["has_ketua"] = any(

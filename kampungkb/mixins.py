@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404
 
 from villages.models import KampungKB
 
+from .scopes import get_scope
+
 
 class ScopedQuerysetMixin:
     """``get_queryset()`` = ``model.objects.visible_to(user)``, plus ``select_related`` /
@@ -68,10 +70,7 @@ class SiteScopedMixin:
             KampungKB.objects.visible_to(request.user).select_related("kelurahan__kecamatan"),
             pk=kwargs[self.site_url_kwarg],
         )
-        if (
-            self.site_edit_required
-            and not KampungKB.objects.editable_by(request.user).filter(pk=self.site.pk).exists()
-        ):
+        if self.site_edit_required and not get_scope(request.user).manages_site(self.site.pk):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 

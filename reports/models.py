@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kampungkb.choices import ChoiceLabelsMixin
 from kampungkb.scopes import get_scope
 from villages.models import KampungKB, Kecamatan, Kota
 
@@ -47,7 +48,7 @@ def _score_field(label):
     return models.PositiveSmallIntegerField(label)
 
 
-class QualityScore(models.Model):
+class QualityScore(ChoiceLabelsMixin, models.Model):
     # No index of its own: the unique (site, period) index serves every lookup by site
     # (a second index on site_id alone only slowed the monthly COPY and the deletes).
     site = models.ForeignKey(
@@ -183,7 +184,7 @@ class QualityScore(models.Model):
         return getattr(self, f"s_{key}")
 
 
-class MonthSummary(models.Model):
+class MonthSummary(ChoiceLabelsMixin, models.Model):
     """One month's quality rows counted per kota, class and the class of 12 months before
     (DESIGN §7, §8): the class changes and per-kota counts of the dashboard of a user who
     reads every site, read from a few thousand rows instead of aggregating 83,000 quality

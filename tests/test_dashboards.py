@@ -110,3 +110,35 @@ def test_dinas_counts_stop_at_a_cap_and_say_so(client_for, dinas, site_a, site_b
     assert "Lebih dari 2 kegiatan menunggu verifikasi." in text
     # Sites A and B have no ketua in this test: two to follow up, one listed.
     assert "Ditampilkan 1 yang pertama dari 2." in text
+
+
+def test_the_national_coverage_layout_costs_what_the_kecamatan_table_costs(
+    client_for, dinas, monkeypatch
+):
+    """Above ``COVERAGE_TABLE_LIMIT`` kecamatan the coverage panel shows the first ones still
+    without a site and a national total instead of a table: the same number of queries, so
+    the dashboard's count does not change with the size of the country."""
+    from villages import dashboard
+    from villages.models import Kecamatan, Kelurahan
+
+    serpong = Kelurahan.objects.filter(kecamatan__name="Serpong").order_by("code")
+    f.KampungKBFactory(kelurahan=serpong[0])
+    f.KampungKBFactory(kelurahan=serpong[1])
+    f.KampungKBFactory(kelurahan=serpong[2], is_active=False)
+    client = client_for(dinas)
+    table = _count_queries(client, reverse("dashboard"))
+
+    monkeypatch.setattr(dashboard, "COVERAGE_TABLE_LIMIT", 1)
+    national = _count_queries(client, reverse("dashboard"))
+    assert national == table
+    body = client.get(reverse("dashboard")).content.decode()
+    assert "Seluruhnya 2 Kampung KB aktif." in body  # the inactive one is not counted
+    warning = body.split("Kecamatan yang belum memiliki Kampung KB aktif")[1].split("</div>")[0]
+    assert "Setu" in warning and "Pondok Aren" in warning and "Serpong," not in warning
+
+    # Every kecamatan has a site: no kecamatan row carries the total, it is counted apart.
+    for kecamatan in Kecamatan.objects.exclude(name="Serpong"):
+        f.KampungKBFactory(kelurahan=kecamatan.kelurahan_set.order_by("code").first())
+    body = client.get(reverse("dashboard")).content.decode()
+    assert "Setiap kecamatan sudah memiliki minimal satu Kampung KB aktif." in body
+    assert "Seluruhnya 8 Kampung KB aktif." in body

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from kampungkb.choices import ChoiceLabelsMixin
 from kampungkb.scopes import get_scope
 
 from .uploads import neutralise_uploads, safe_upload_name
@@ -45,7 +46,7 @@ class RegionQuerySet(models.QuerySet):
         return self.all() if get_scope(user).is_dinas else self.none()
 
 
-class Kota(models.Model):
+class Kota(ChoiceLabelsMixin, models.Model):
     class Kind(models.TextChoices):
         KOTA = "kota", _("City (kota)")
         KABUPATEN = "kabupaten", _("Regency (kabupaten)")
@@ -105,7 +106,7 @@ class Kecamatan(models.Model):
         return self.name
 
 
-class Kelurahan(models.Model):
+class Kelurahan(ChoiceLabelsMixin, models.Model):
     class Kind(models.TextChoices):
         KELURAHAN = "kelurahan", _("Kelurahan")
         DESA = "desa", _("Desa")
@@ -180,6 +181,8 @@ class KampungKBQuerySet(models.QuerySet):
         scope = get_scope(user)
         if scope.is_dinas:
             return self.all()
+        # The same rule as ``Scope.manages_site``, which answers it for one site without
+        # a query.
         return self.filter(pk__in=scope.managed_site_ids)
 
     def public(self):
@@ -199,7 +202,7 @@ def sk_upload_to(instance, filename):
     return safe_upload_name("sk", filename, prefix=f"{instance.site_id}-")
 
 
-class KampungKB(models.Model):
+class KampungKB(ChoiceLabelsMixin, models.Model):
     class Coverage(models.TextChoices):
         KELURAHAN = "kelurahan", _("Whole kelurahan/desa")
         RW = "rw", _("RW")
@@ -368,7 +371,7 @@ class SnapshotQuerySet(models.QuerySet):
         return self.filter(period__lte=first_of_month(period))
 
 
-class Snapshot(models.Model):
+class Snapshot(ChoiceLabelsMixin, models.Model):
     """A month's data for a site. One row per site per month; a newer month is a new row."""
 
     site = models.ForeignKey(KampungKB, models.CASCADE, verbose_name=_("Kampung KB"))

@@ -76,7 +76,7 @@ class SiteDetailView(ScopedQuerysetMixin, DetailView):
             .current()
             .filter(site=site)
             .select_related("user"),
-            can_edit=KampungKB.objects.editable_by(user).filter(pk=site.pk).exists(),
+            can_edit=get_scope(user).manages_site(site.pk),
             panels=collect("site", self.request, site=site),
         )
         return ctx

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from kampungkb.choices import ChoiceLabelsMixin
 from kampungkb.scopes import get_scope
 from kampungkb.storage import private_storage
 from villages.models import KampungKB
@@ -105,7 +106,7 @@ class OPDQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
 
-class OPD(models.Model):
+class OPD(ChoiceLabelsMixin, models.Model):
     class Kind(models.TextChoices):
         CITY_AGENCY = "opd", _("City agency (OPD)")
         PUSKESMAS = "puskesmas", _("Puskesmas")
@@ -195,7 +196,7 @@ class PokjaMemberQuerySet(models.QuerySet):
         )
 
 
-class PokjaMember(models.Model):
+class PokjaMember(ChoiceLabelsMixin, models.Model):
     class Position(models.TextChoices):
         PELINDUNG = "pelindung", _("Patron (pelindung)")
         PENASEHAT = "penasehat", _("Adviser (penasehat)")
@@ -374,7 +375,7 @@ class ActivityQuerySet(models.QuerySet):
         )
 
 
-class Activity(models.Model):
+class Activity(ChoiceLabelsMixin, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
@@ -539,7 +540,7 @@ class ActivityPhotoQuerySet(models.QuerySet):
         )
 
 
-class ActivityPhoto(models.Model):
+class ActivityPhoto(ChoiceLabelsMixin, models.Model):
     MAX_PER_ACTIVITY = 5
 
     class Kind(models.TextChoices):
@@ -651,7 +652,7 @@ def delete_photo_files(sender, instance, **kwargs):
     transaction.on_commit(remove)
 
 
-class ActivityTransition(models.Model):
+class ActivityTransition(ChoiceLabelsMixin, models.Model):
     """One step of an activity's status trail."""
 
     activity = models.ForeignKey(
@@ -706,7 +707,7 @@ class OPDProgramQuerySet(models.QuerySet):
         )
 
 
-class OPDProgram(models.Model):
+class OPDProgram(ChoiceLabelsMixin, models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
         RUNNING = "running", _("Running")

@@ -10,6 +10,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kampungkb.choices import ChoiceLabelsMixin
 from kampungkb.scopes import get_scope
 
 
@@ -30,7 +31,7 @@ class ImportBatchQuerySet(models.QuerySet):
         return self.filter(uploaded_by=user, status=ImportBatch.Status.CHECKED)
 
 
-class ImportBatch(models.Model):
+class ImportBatch(ChoiceLabelsMixin, models.Model):
     class Kind(models.TextChoices):
         MEMBERS = "members", _("Pokja members")
         ACTIVITIES = "activities", _("Activities")

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from kampungkb.choices import ChoiceLabelsMixin
 from kampungkb.scopes import get_scope
 from villages.models import KampungKB
 
@@ -99,7 +100,7 @@ class UsulanQuerySet(models.QuerySet):
         return self.open().filter(due_on__lt=today or timezone.localdate())
 
 
-class Usulan(models.Model):
+class Usulan(ChoiceLabelsMixin, models.Model):
     class Direction(models.TextChoices):
         UP = "up", _("From a Kampung KB (bottom-up)")
         DOWN = "down", _("Offer to a Kampung KB (top-down)")
@@ -214,7 +215,7 @@ class Usulan(models.Model):
         return str(self.opd if self.direction == self.Direction.UP else self.site)
 
 
-class UsulanTransition(models.Model):
+class UsulanTransition(ChoiceLabelsMixin, models.Model):
     """One step of an usulan's status trail (the first step is its submission)."""
 
     usulan = models.ForeignKey(
