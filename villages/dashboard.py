@@ -1,9 +1,9 @@
-from django.db.models import F, Func, IntegerField, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 
 from kampungkb.panels import Panel
 
 from .models import KampungKB, Kecamatan, KKBPKSnapshot, PopulationSnapshot, ProfileSnapshot
-from .services import kecamatan_coverage, profile_gaps, sites_by_kecamatan
+from .services import coverage_counts, kecamatan_coverage, profile_gaps, sites_by_kecamatan
 
 # Above this many kecamatan the Dinas panel shows totals instead of a row per kecamatan.
 COVERAGE_TABLE_LIMIT = 100
@@ -26,31 +26,27 @@ def panels(request, scope):
     user = request.user
     result = []
     if scope.is_dinas:
-        if Kecamatan.objects.count() <= COVERAGE_TABLE_LIMIT:
+        counts = coverage_counts()
+        if counts["kecamatan"] <= COVERAGE_TABLE_LIMIT:
             coverage = list(kecamatan_coverage())
             context = {
                 "coverage": coverage,
                 "without_site": [k for k in coverage if k.active_sites == 0],
-                "total_active": sum(k.active_sites for k in coverage),
             }
         else:
-            # National scale (thousands of kecamatan): totals and the first kecamatan still
-            # without a site, not a row per kecamatan. The national total rides along as a
-            # scalar subquery (run once), so this layout costs one query like the table.
-            active = KampungKB.objects.active().order_by()
-            total = active.annotate(n=Func(F("pk"), function="COUNT")).values("n")
+            # National scale (thousands of kecamatan): the total and the first kecamatan
+            # still without a site, not a row per kecamatan. One query, like the table.
             without = list(
-                Kecamatan.objects.exclude(pk__in=active.values("kelurahan__kecamatan_id"))
-                .annotate(total_active=Subquery(total, output_field=IntegerField()))
-                .order_by("code")[: COVERAGE_LIST_LIMIT + 1]
+                Kecamatan.objects.exclude(
+                    pk__in=KampungKB.objects.active().values("kelurahan__kecamatan_id")
+                ).order_by("code")[: COVERAGE_LIST_LIMIT + 1]
             )
             context = {
                 "coverage": None,
                 "without_site": without[:COVERAGE_LIST_LIMIT],
                 "more_without_site": len(without) > COVERAGE_LIST_LIMIT,
-                # Every kecamatan has a site: no row to carry the total, count it.
-                "total_active": without[0].total_active if without else active.count(),
             }
+        context["total_active"] = counts["active_sites"]
         result.append(Panel("villages/panels/dinas_coverage.html", context, order=10))
     if scope.is_pokja:
         sites = list(

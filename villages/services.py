@@ -2,11 +2,11 @@
 
 import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Func, IntegerField, Max, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Kecamatan
+from .models import KampungKB, Kecamatan
 
 
 def profile_gaps(profile, population, figures) -> list[str]:
@@ -53,6 +53,20 @@ def kecamatan_coverage():
         ),
         kelurahan_count=Count("kelurahan_set", distinct=True),
     ).order_by("code")
+
+
+def coverage_counts() -> dict:
+    """``{"kecamatan": n, "active_sites": n}`` in one query: the number of active sites
+    rides along as a scalar subquery (computed once), so the coverage panel costs the same
+    number of queries whichever layout the number of kecamatan chooses."""
+    active = KampungKB.objects.active().order_by()
+    total = active.annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    counts = Kecamatan.objects.aggregate(
+        kecamatan=Count("pk"),
+        active_sites=Max(Subquery(total, output_field=IntegerField())),
+    )
+    # No kecamatan at all: MAX over no rows is NULL.
+    return {"kecamatan": counts["kecamatan"], "active_sites": counts["active_sites"] or 0}
 
 
 def sites_by_kecamatan(sites):
