@@ -4,6 +4,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Activity
+from .templatetags.activity_badges import status_badge
 
 
 class ActivityTable(tables.Table):
@@ -46,15 +47,8 @@ class ActivityTable(tables.Table):
         order_by = ("-date",)
         empty_text = _("No activities match these filters.")
 
-    BADGES = {"verified": "success", "submitted": "primary", "returned": "warning"}
-
     def render_status(self, record):
-        # Built here, not by a template per cell: the list renders 25 rows.
-        badge = format_html(
-            '<span class="badge text-bg-{}">{}</span>',
-            self.BADGES.get(record.status, "secondary"),
-            record.get_status_display(),
-        )
+        badge = status_badge(record)
         if record.has_duplicate_photo:
             badge = format_html(
                 '{} <span class="badge text-bg-danger">{}</span>',
