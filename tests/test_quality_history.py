@@ -6,7 +6,8 @@ import random
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reports import quality
@@ -202,8 +203,6 @@ def test_agencies_added_to_a_verified_activity_recompute(
 
 
 def test_a_rolled_back_change_recomputes_nothing_later(site_a, django_capture_on_commit_callbacks):
-    from django.db import transaction
-
     recompute_all(last=D(2024, 3, 1))
     before = {p: r.pk for p, r in rows(site_a).items()}
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -506,6 +505,23 @@ def test_recompute_quality_command(site_a, site_b, capsys):
     call_command("recompute_quality")
     current = timezone.localdate().replace(day=1)
     assert QualityScore.objects.filter(site=site_b, period=current).exists()
+
+
+def test_recompute_quality_refreshes_statistics_only_for_a_new_month(site_a, site_b, capsys):
+    """ANALYZE (PostgreSQL) when the month had no rows yet, not on the daily recompute of
+    a month the planner already knows: on a big uncached table it costs more than the
+    recompute itself."""
+
+    def analyzed(queries):
+        return any(q["sql"].upper().startswith("ANALYZE") for q in queries.captured_queries)
+
+    with CaptureQueriesContext(connection) as new_month:
+        call_command("recompute_quality", "--month", "2024-03")
+    with CaptureQueriesContext(connection) as same_month:
+        call_command("recompute_quality", "--month", "2024-03")
+    assert analyzed(new_month) == (connection.vendor == "postgresql")
+    assert not analyzed(same_month)
+    assert QualityScore.objects.filter(period=datetime.date(2024, 3, 1)).count() == 2
 
 
 @pytest.mark.parametrize(
