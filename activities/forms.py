@@ -231,7 +231,10 @@ class ActivityPhotoForm(forms.ModelForm):
     class Meta:
         model = ActivityPhoto
         fields = ["image", "kind", "is_public", "caption"]
-        widgets = {"kind": forms.RadioSelect(attrs=BUTTON_CHOICE)}
+        widgets = {
+            "kind": forms.RadioSelect(attrs=BUTTON_CHOICE),
+            "is_public": forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
