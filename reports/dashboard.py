@@ -378,6 +378,7 @@ def _pokja_panel(user, month):
             QualityScore.objects.visible_to(user)
             .filter(period=month)
             .select_related("site")
+            .only("site_id", "quality_class", "site__name")  # what the panel shows, of 50
             .order_by("site__name")
         )
         if month
