@@ -56,6 +56,9 @@ def parse_args():
     # cores + 1, not gunicorn's 2 × cores + 1: PostgreSQL and Locust share these cores, and
     # on 2 cores 5 workers only took CPU from each other (submission p95 700 ms with 5
     # workers, 496 with 4, 369-622 with 3 over five runs (median 459), at the same load).
+    # Sync workers, not gthread: 3 workers x 4 threads gave a submission p95 of 3.1-3.6 s
+    # and 27-30 failed requests where 3 sync workers gave 1.5-1.8 s and none, back to back
+    # on the same (slow) VM: threads only interleave CPU-bound requests under the GIL.
     parser.add_argument(
         "--workers",
         type=int,
