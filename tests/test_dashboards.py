@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -143,3 +145,29 @@ def test_the_national_coverage_layout_costs_what_the_kecamatan_table_costs(
     body = client.get(reverse("dashboard")).content.decode()
     assert "Setiap kecamatan sudah memiliki minimal satu Kampung KB aktif." in body
     assert "Seluruhnya 8 Kampung KB aktif." in body
+
+
+def test_profile_gaps_read_only_the_fields_the_dashboard_loads(site_a, django_assert_num_queries):
+    """The Pokja dashboard loads only PROFILE_GAP_FIELDS of each site's profile; a field
+    profile_gaps() reads beyond them would cost a query per site, silently."""
+    from villages.models import ProfileSnapshot
+    from villages.services import PROFILE_GAP_FIELDS, profile_gaps
+
+    long_ago = datetime.date(2020, 1, 1)
+    profiles = [
+        f.ProfileSnapshotFactory(site=site_a, period=datetime.date(2024, 1, 1), pokja_exists=False),
+        f.ProfileSnapshotFactory(site=site_a, period=datetime.date(2024, 2, 1), sk_number=""),
+        f.ProfileSnapshotFactory(
+            site=site_a,
+            period=long_ago,
+            sk_valid_until=datetime.date(2021, 1, 1),
+            members_count=0,
+            companion=ProfileSnapshot.Companion.NONE,
+        ),
+    ]
+    for full in profiles:
+        expected = profile_gaps(full, None, None)
+        narrow = ProfileSnapshot.objects.only(*PROFILE_GAP_FIELDS).get(pk=full.pk)
+        with django_assert_num_queries(0):
+            assert profile_gaps(narrow, None, None) == expected
+    assert len(profile_gaps(profiles[2], None, None)) == 6  # every branch above was taken

@@ -3,13 +3,17 @@ from django.db.models import OuterRef, Subquery
 from kampungkb.panels import Panel
 
 from .models import KampungKB, Kecamatan, KKBPKSnapshot, PopulationSnapshot, ProfileSnapshot
-from .services import coverage_counts, kecamatan_coverage, profile_gaps, sites_by_kecamatan
+from .services import (
+    PROFILE_GAP_FIELDS,
+    coverage_counts,
+    kecamatan_coverage,
+    profile_gaps,
+    sites_by_kecamatan,
+)
 
 # Above this many kecamatan the Dinas panel shows totals instead of a row per kecamatan.
 COVERAGE_TABLE_LIMIT = 100
 COVERAGE_LIST_LIMIT = 30
-# What profile_gaps() reads of the current profile.
-PROFILE_GAP_FIELDS = ("pokja_exists", "sk_number", "sk_valid_until", "members_count", "companion")
 
 
 def _latest(model, site_ids, fields=()):

@@ -8,6 +8,16 @@ from django.utils.translation import gettext as _
 
 from .models import KampungKB, Kecamatan
 
+# The profile fields profile_gaps() reads (and ``period``): a caller may load only these.
+PROFILE_GAP_FIELDS = (
+    "period",
+    "pokja_exists",
+    "sk_number",
+    "sk_valid_until",
+    "members_count",
+    "companion",
+)
+
 
 def profile_gaps(profile, population, figures) -> list[str]:
     """What is missing or stale in a site's current registry data (``None`` = never
