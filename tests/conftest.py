@@ -7,6 +7,7 @@
 """
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from kampungkb.management.commands.compiletranslations import compile_catalogs
@@ -26,6 +27,9 @@ def _fast_and_isolated(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private_media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Cached panels (reports/site_panels.py) must not outlive the test that made them:
+    # SQLite reuses ids after a rollback.
+    cache.clear()
 
 
 @pytest.fixture

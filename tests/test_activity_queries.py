@@ -4,26 +4,18 @@ the same number of queries with few or many sites and activities."""
 import datetime
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from activities.models import Activity
 
 from . import factories as f
+from .queries import count_queries
 
 pytestmark = pytest.mark.django_db
 S = Activity.Status
 STATUSES = [S.DRAFT, S.SUBMITTED, S.RETURNED, S.VERIFIED]
 SUBMITTED_AT = timezone.make_aware(datetime.datetime(2024, 5, 1, 10))
-
-
-def count_queries(client, url):
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-        assert response.status_code == 200, url
-    return len(ctx.captured_queries)
 
 
 def grow(site_a, kec_a, n, agencies):

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import factories as f
+from .queries import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -49,15 +50,6 @@ PAGES = {
 }
 
 
-def _count_queries(client, url):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.parametrize("page_name", PAGES)
 def test_query_counts_do_not_grow_with_the_number_of_sites(
     page_name, client_for, dinas, kec_a, django_assert_max_num_queries
@@ -72,9 +64,9 @@ def test_query_counts_do_not_grow_with_the_number_of_sites(
 
     client = client_for(dinas)
     small = build(2)
-    few = _count_queries(client, PAGES[page_name](small))
+    few = count_queries(client, PAGES[page_name](small))
     build(40)
-    many = _count_queries(client, PAGES[page_name](small))
+    many = count_queries(client, PAGES[page_name](small))
     assert few == many, f"{page_name}: {few} queries with 2 sites, {many} with 42"
     # A fixed budget per page (the site page carries the panels of several apps, the menu
     # an unread-messages count).
@@ -128,10 +120,10 @@ def test_the_national_coverage_layout_costs_what_the_kecamatan_table_costs(
     f.KampungKBFactory(kelurahan=serpong[1])
     f.KampungKBFactory(kelurahan=serpong[2], is_active=False)
     client = client_for(dinas)
-    table = _count_queries(client, reverse("dashboard"))
+    table = count_queries(client, reverse("dashboard"))
 
     monkeypatch.setattr(dashboard, "COVERAGE_TABLE_LIMIT", 1)
-    national = _count_queries(client, reverse("dashboard"))
+    national = count_queries(client, reverse("dashboard"))
     assert national == table
     body = client.get(reverse("dashboard")).content.decode()
     assert "Seluruhnya 2 Kampung KB aktif." in body  # the inactive one is not counted
@@ -141,7 +133,7 @@ def test_the_national_coverage_layout_costs_what_the_kecamatan_table_costs(
     # Every kecamatan has a site: nothing to list, the same queries, the right total.
     for kecamatan in Kecamatan.objects.exclude(name="Serpong"):
         f.KampungKBFactory(kelurahan=kecamatan.kelurahan_set.order_by("code").first())
-    assert _count_queries(client, reverse("dashboard")) == table
+    assert count_queries(client, reverse("dashboard")) == table
     body = client.get(reverse("dashboard")).content.decode()
     assert "Setiap kecamatan sudah memiliki minimal satu Kampung KB aktif." in body
     assert "Seluruhnya 8 Kampung KB aktif." in body

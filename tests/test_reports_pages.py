@@ -21,6 +21,7 @@ from reports.recompute import recompute_all
 from reports.sustainability import add_months, last_due_month, month_diff
 
 from . import factories as f
+from .queries import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -253,6 +254,62 @@ def test_site_page_shows_sub_scores_figures_and_next_class(data, client_for, sit
     assert "Untuk naik kelas" in text
     assert "Tambah 1 sumber dana lagi (menjadi 2 dari 6)." in text
     assert "Riwayat kelas" in text
+
+
+def quality_panel(text):
+    """The quality panel of a site page, as HTML."""
+    start = text.index('<section class="card mt-3" aria-labelledby="quality-h">')
+    return text[start : text.index("</section>", start)]
+
+
+def test_site_page_reuses_its_quality_panel_until_the_rows_change(data, client_for, site_b):
+    """The panel's HTML is cached (reports/site_panels.py): a second view reads one query
+    less and shows the same panel; a recompute, a rename or the other language shows the
+    new panel at once."""
+    client = client_for(data["dinas"])
+    url = reverse("villages:site-detail", args=[site_b.pk])
+    cold = count_queries(client, url)  # the cache emptied first
+    with CaptureQueriesContext(connection) as warm:
+        first = quality_panel(body(client.get(url)))
+    assert len(warm.captured_queries) == cold - 1
+    assert quality_panel(body(client.get(url))) == first
+    assert "<td>1 dari 6</td>" in first  # funding sources
+
+    # A second funding source from this month: the rows are recomputed, the panel follows.
+    f.ProfileSnapshotFactory(
+        site=site_b,
+        period=timezone.localdate().replace(day=1),
+        fund_apbd=True,
+        fund_csr=True,
+        has_bkb=True,
+        has_sekretariat=True,
+        has_sk_lurah=True,
+        ds_pendataan_keluarga=True,
+        mech_planning="monthly",
+    )
+    recompute_all()
+    changed = quality_panel(body(client.get(url)))
+    assert "<td>2 dari 6</td>" in changed
+    assert "Tambah 1 sumber dana lagi (menjadi 2 dari 6)." not in changed
+
+    site_b.name = "Kampung KB Mawar Baru"
+    site_b.save()
+    assert "Kampung KB Mawar Baru" in quality_panel(body(client.get(url)))
+
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = quality_panel(body(client.get(url)))
+    assert "Quality classification" in english
+    assert "Klasifikasi kualitas" not in english
+
+
+@pytest.mark.parametrize("role", ["pokja_b", "viewer_b"])
+def test_a_cached_quality_panel_is_shown_to_no_one_outside_the_site(role, data, client_for, site_a):
+    url = reverse("villages:site-detail", args=[site_a.pk])
+    assert "Klasifikasi kualitas" in body(client_for(data["dinas"]).get(url))  # now cached
+    response = client_for(data[role]).get(url)
+    assert response.status_code == 404
+    assert "Klasifikasi kualitas" not in body(response)
+    assert site_a.name not in body(response)
 
 
 # --------------------------------------------------------------------------------------
@@ -505,13 +562,6 @@ def test_sustainability_list_sorted_by_continuity(data, client_for):
 # --------------------------------------------------------------------------------------
 # Query counts do not grow with the data
 # --------------------------------------------------------------------------------------
-def count_queries(client, url):
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-        if getattr(response, "streaming", False):
-            b"".join(response.streaming_content)
-    assert response.status_code == 200, url
-    return len(ctx.captured_queries)
 
 
 def report_urls(sites, kecamatan):

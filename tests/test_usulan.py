@@ -19,6 +19,7 @@ from kampungkb.models import Notification
 from kampungkb.notifications import notify
 
 from . import factories as f
+from .queries import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -482,15 +483,6 @@ def test_the_menu_shows_the_unread_count(client_for, up, opd_x):
     assert badge + " belum dibaca" in body
 
 
-def _count_queries(client, url):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.parametrize("role", ["opd_x", "pokja_a", "dinas"])
 @pytest.mark.parametrize("page_name", ["usulan-list", "inbox", "dashboard", "usulan-detail"])
 def test_query_counts_do_not_grow_with_usulan(
@@ -516,9 +508,9 @@ def test_query_counts_do_not_grow_with_usulan(
     )
     client = client_for(cast[role])
     build(1)
-    few = _count_queries(client, url)
+    few = count_queries(client, url)
     build(15)
-    many = _count_queries(client, url)
+    many = count_queries(client, url)
     assert few == many, f"{page_name}: {few} queries, then {many}"
     with django_assert_max_num_queries(25):
         client.get(url)
