@@ -4,9 +4,10 @@ would lift the site to the next class, and its class history.
 The panel changes only when the site's quality rows do (a recompute replaces them), yet it
 is a quarter of the work of the page a Pokja opens most. Its HTML is therefore cached,
 under a key made of what it is built from: the version of the site's rows (their number,
-newest id, newest computation time and newest month: one index read), the language and
-the month whose report is due. A recompute gives new ids and times, so a changed row is
-never shown from the cache, whatever the cache backend and however many workers share it.
+newest id, newest computation time and newest month: one query), the language, the
+month whose report is due and the site's name (in the chart). A recompute gives new ids
+and times, so a changed row is never shown from the cache, whatever the cache backend and
+however many workers share it.
 """
 
 import hashlib
