@@ -4,11 +4,17 @@ PostgreSQL; see README). They must build consistent data and print their figures
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from activities.models import Activity
+from reports.benchmark import BENCH_USER, pages, pick_sites
 from reports.models import QualityScore
+from reports.periods import latest_scored_month
 from villages.models import KampungKB, KKBPKSnapshot, PopulationSnapshot, ProfileSnapshot
+
+from .queries import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -46,8 +52,15 @@ def test_benchmark_prints_times_queries_and_ratios(capsys):
     capsys.readouterr()
     call_command("benchmark", "--runs", "1")
     out = capsys.readouterr().out.strip().splitlines()
+    rows = {line.split()[0]: line.split() for line in out}
     for page in ("dashboard", "classification", "comparison_6", "site_page", "activity_list"):
-        assert any(line.startswith(page) for line in out), page
+        assert page in rows, page
+    assert out[1].split()[:5] == ["page", "median", "ms", "first", "ms"]
+    # The query count is the first view's, with no cached panel: the page's worst case.
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=BENCH_USER))
+    site_url = pages(latest_scored_month(), pick_sites(latest_scored_month()))["site_page"]
+    assert int(rows["site_page"][3]) == count_queries(client, site_url)
     assert re.fullmatch(r"max_ratio=\d+(\.\d+)? max_queries=\d+", out[-1])
 
 

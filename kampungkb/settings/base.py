@@ -219,14 +219,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
 
-# Monthly activity reports are expected from this month on (or from the site's declaration
-# month, whichever is later): no site owes reports from before the portal existed.
-REPORTING_SINCE = datetime.date.fromisoformat(env("REPORTING_SINCE", default="2024-01-01"))
-
-# Bounding boxes are per city (villages.Kota); this is what the master data sets for Tangsel.
+# The portal's own name and the city it serves (page titles, printed report headers);
+# bounding boxes and regions are per city in the database (villages.Kota), not here.
 PORTAL_NAME = "Portal Kampung KB"
 PORTAL_CITY = "Kota Tangerang Selatan"
 
 # Sites report monthly from this month on (or from their declaration, when later): the
-# reporting cadence, the sustainability timeline and the monthly quality rows start here.
+# reporting cadence, the sustainability timeline and the monthly quality rows start here
+# (no site owes reports from before the portal existed).
 REPORTING_SINCE = datetime.date.fromisoformat(env("REPORTING_SINCE", default="2024-01-01"))
