@@ -307,17 +307,17 @@ class ComparisonForm(BootstrapMixin, forms.Form):
         raw_sites = self.data.getlist("kampung") if self.is_bound else []
         wanted = [int(v) for v in raw_sites if is_id(v)][: MAX_SITES * 10]
         # The same two queries for a short scope and a long one (the page's query count must
-        # not depend on the data size), each cheap at any size: any LIMIT + 1 sites
-        # (unordered, so the database stops there) tell a short list from a long one, and
-        # the chosen sites come by primary key.
+        # not depend on the data size), each cheap at any size: the ids of any LIMIT + 1
+        # sites (unordered, so the database stops there) tell a short list from a long one;
+        # then come, with their kelurahan and kecamatan, every site of a short scope or
+        # only the chosen ones of a long scope (not 301 sites to throw away).
         related = visible.select_related("kelurahan__kecamatan").order_by()
-        rows = list(related[: SITE_SELECT_LIMIT + 1])
-        chosen = list(related.filter(pk__in=wanted)) if wanted else []
-        chosen_ids = {s.pk for s in chosen}
-        self.searching = len(rows) > SITE_SELECT_LIMIT
+        ids = list(visible.order_by().values_list("pk", flat=True)[: SITE_SELECT_LIMIT + 1])
+        self.searching = len(ids) > SITE_SELECT_LIMIT
+        rows = list(related.filter(pk__in=wanted if self.searching else ids))
         if self.searching:
             # Large scope: list the chosen sites plus the search matches, not every site.
-            choices = list(chosen)
+            choices = rows
             term = (self.data.get("cari") or "").strip() if self.is_bound else ""
             if term:
                 choices += list(
@@ -327,26 +327,26 @@ class ComparisonForm(BootstrapMixin, forms.Form):
                     .order_by("name")[:30]
                 )
         else:
-            # Short scope: every site (the chosen ones as fetched by key, the others from
-            # the first query).
-            others = [s for s in rows if s.pk not in chosen_ids]
-            choices = sorted(chosen + others, key=lambda s: (s.kelurahan.kecamatan.code, s.name))
+            # Short scope: every site, in area order.
+            choices = sorted(rows, key=lambda s: (s.kelurahan.kecamatan.code, s.name))
         wanted_kecamatan = [
             v for v in (self.data.getlist("kecamatan") if self.is_bound else []) if is_id(v)
         ][: MAX_KECAMATAN * 10]
-        if self.is_bound and (self.data.get("mode") == self.MODE_KECAMATAN or wanted_kecamatan):
-            # Comparing kecamatan: one query at any scale (a long scope lists only the
-            # chosen ones; a search box is not needed for a few hundred kecamatan).
-            kecamatan = Kecamatan.objects.filter(
-                Exists(visible.filter(kelurahan__kecamatan_id=OuterRef("pk")))
-            )
-            if self.searching:
-                kecamatan = kecamatan.filter(pk__in=wanted_kecamatan)
-        elif self.searching:
-            kecamatan = []
-        else:
-            # The kecamatan that have a visible site: read off the rows already fetched.
+        comparing_kecamatan = self.is_bound and (
+            self.data.get("mode") == self.MODE_KECAMATAN or wanted_kecamatan
+        )
+        if not self.searching:
+            # The kecamatan that have a visible site: read off the short scope's sites.
             kecamatan = {s.kelurahan.kecamatan for s in rows}
+        elif comparing_kecamatan:
+            # A long scope lists only the chosen kecamatan, in one query (a search box is
+            # not needed for a few hundred kecamatan).
+            kecamatan = Kecamatan.objects.filter(
+                Exists(visible.filter(kelurahan__kecamatan_id=OuterRef("pk"))),
+                pk__in=wanted_kecamatan,
+            )
+        else:
+            kecamatan = []
         self.site_objects = {str(s.pk): s for s in choices}
         self.fields["kampung"].choices = [
             (str(s.pk), f"{s.name} ({s.kelurahan.kecamatan.name})") for s in choices
