@@ -11,15 +11,18 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.generic import ListView, TemplateView
 
 from activities.models import Activity
 from kampungkb.exports import csv_response, xlsx_response
 from kampungkb.mixins import SiteScopedMixin
+from kampungkb.scopes import get_scope
 from villages.models import KampungKB, KKBPKSnapshot, PopulationSnapshot, ProfileSnapshot
 
 from . import comparison as comparison_service
+from . import summary
 from .charts import chart
 from .columns import (
     ACTIVITY_COLUMNS,
@@ -78,10 +81,48 @@ class ClassificationMixin:
         return form.filter(qs).select_related("site__kelurahan__kecamatan")
 
 
+class CountedPaginator(Paginator):
+    """A paginator that asks ``known_count()`` for the number of rows first and counts
+    them itself only when it answers ``None``."""
+
+    def __init__(self, *args, known_count, **kwargs):
+        self.known_count = known_count
+        super().__init__(*args, **kwargs)
+
+    @cached_property
+    def count(self):
+        known = self.known_count()
+        return known if known is not None else super().count
+
+
 class ClassificationView(ClassificationMixin, ListView):
     template_name = "reports/classification.html"
     paginate_by = 50
     context_object_name = "rows"
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return CountedPaginator(queryset, per_page, known_count=self.summary_count, **kwargs)
+
+    def summary_count(self):
+        """The number of rows from the month's summary (reports.summary), for a user who
+        reads every site and filters by city, class or fading at most: the one figure of
+        the first page that grew with the number of sites (a count of the month's rows,
+        12-20 ms at 83,000 sites)."""
+        data = self.form.cleaned_data if self.form.is_valid() else None
+        if (
+            data is None
+            or self.month_value is None
+            or not get_scope(self.request.user).reads_all_sites
+            or data.get("kecamatan")
+            or data.get("cari")
+        ):
+            return None
+        return summary.count_rows(
+            self.month_value,
+            kota=data.get("kota"),
+            quality_class=data.get("kelas"),
+            fading=bool(data.get("memudar")),
+        )
 
     def get_queryset(self):
         self.form = self.get_form()

@@ -17,6 +17,10 @@ from openpyxl import load_workbook
 
 from activities.demo import FADING_SITE, STEADY_SITE
 from activities.models import Activity
+from reports import summary
+from reports.models import MonthSummary, QualityScore
+from reports.periods import latest_scored_month
+from reports.quality import QualityClass
 from reports.recompute import recompute_all
 from reports.sustainability import add_months, last_due_month, month_diff
 
@@ -667,3 +671,70 @@ def test_area_filters_offer_all_in_indonesian(data, client_for):
         )
         assert selects["kota"] == "Semua" and selects["kecamatan"] == "Semua", selects
         assert "---------" not in text
+
+
+def test_classification_counts_its_rows_from_the_month_summary(
+    dinas, kec_a, kec_b, viewer_b, client_for
+):
+    """For a user who reads every site, the table's total comes from the month's summary
+    (no count of the month's quality rows) when the filters are city, class or fading;
+    other filters, a month without a summary and a scoped user count the rows. Every way
+    gives the number of rows the pages list."""
+    other_city = f.KecamatanFactory(
+        kota=f.KotaFactory(code="36.71", name="Kota Tangerang"), code="36.71.01"
+    )
+    for kecamatan, strengths in (
+        (kec_a, (1.0, 0.7, 0.2)),
+        (kec_b, (0.2, 0.2)),
+        (other_city, (1.0,)),
+    ):
+        for i, strength in enumerate(strengths):
+            # A site that stopped after a year fades; the others keep reporting.
+            months = 12 if i == 1 else None
+            seed_site(f.KampungKBFactory(kelurahan__kecamatan=kecamatan), strength, months)
+    recompute_all()
+    month = latest_scored_month()
+    rows = QualityScore.objects.filter(period=month)
+    # The seeded profiles all classify as Dasar; give some rows other classes (and their
+    # summary with them) so that the class filter has several answers.
+    ids = list(rows.order_by("site_id").values_list("pk", flat=True))
+    rows.filter(pk__in=ids[:2]).update(quality_class=QualityClass.DEVELOPING)
+    rows.filter(pk=ids[-1]).update(quality_class=QualityClass.SUSTAINABLE)
+    summary.rebuild([month])
+    classes = set(rows.values_list("quality_class", flat=True))
+    assert len(classes) > 1 and rows.filter(is_fading=True).exists()
+
+    def shown(client, **params):
+        with CaptureQueriesContext(connection) as ctx:
+            page = body(
+                client.get(reverse("reports:classification"), {"bulan": f"{month:%Y-%m}", **params})
+            )
+        counted = any(
+            "COUNT(" in q["sql"] and 'FROM "reports_qualityscore"' in q["sql"]
+            for q in ctx.captured_queries
+        )
+        return int(re.search(r'role="status">(\d+) Kampung KB', page).group(1)), counted
+
+    client = client_for(dinas)
+    tangsel = kec_a.kota
+    for params, expected in [
+        ({}, rows),
+        ({"kota": tangsel.pk}, rows.filter(kecamatan__kota=tangsel)),
+        ({"memudar": "on"}, rows.filter(is_fading=True)),
+        (
+            {"kota": tangsel.pk, "memudar": "on"},
+            rows.filter(kecamatan__kota=tangsel, is_fading=True),
+        ),
+        *(({"kelas": c}, rows.filter(quality_class=c)) for c in classes),
+    ]:
+        assert shown(client, **params) == (expected.count(), False), params
+    for params, expected in [
+        ({"kota": tangsel.pk, "kecamatan": kec_b.pk}, rows.filter(kecamatan=kec_b)),
+        ({"cari": "Kampung"}, rows.filter(site__name__icontains="Kampung")),
+    ]:
+        assert shown(client, **params) == (expected.count(), True), params
+    # A scoped user counts their own rows: the summary holds every city's.
+    assert shown(client_for(viewer_b)) == (rows.filter(kecamatan=kec_b).count(), True)
+    # No summary for the month (it is rebuilt with the rows; here it is gone): counted.
+    MonthSummary.objects.filter(period=month).delete()
+    assert shown(client) == (rows.count(), True)
