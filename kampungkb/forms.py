@@ -6,7 +6,9 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.renderers import Jinja2
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from markupsafe import escape
 
 # Django's own widget templates, rendered by Jinja2 (the same HTML, from
 # django/forms/jinja2/), for the forms rendered most often: the phone activity form (~100
@@ -15,6 +17,39 @@ from django.utils.translation import gettext_lazy as _
 # (``renderer=`` / ``default_renderer``), never as FORM_RENDERER: the admin's widgets exist
 # only as Django templates.
 FAST_RENDERER = Jinja2()
+
+
+def _attrs_html(attrs) -> str:
+    """Django's widgets/attrs.html: `` name="value"``, a bare `` name`` for True, nothing
+    for False (escaped as Jinja2 escapes)."""
+    return "".join(
+        f' {escape(name)}="{escape(value)}"' if value is not True else f" {escape(name)}"
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class LongSelect(forms.Select):
+    """A ``<select>`` written in Python instead of one template per option: byte for byte
+    the HTML of Django's select.html under FAST_RENDERER (escaped by markupsafe, as Jinja2
+    does), about four times faster for a long list (the national kota filter of a report
+    page, ~500 options)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [f'<select name="{escape(widget["name"])}"{_attrs_html(widget["attrs"])}>']
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(f'\n  <optgroup label="{escape(group_name)}">')
+            parts.extend(
+                f'\n  <option value="{escape(option["value"])}"'
+                f"{_attrs_html(option['attrs'])}>{escape(option['label'])}</option>"
+                for option in options
+            )
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every value is escaped above
 
 
 class DateInput(forms.DateInput):

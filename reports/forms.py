@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from activities.models import OPD, Activity, FamilyFunction, Poktan
-from kampungkb.forms import FAST_RENDERER, DateInput
+from kampungkb.forms import FAST_RENDERER, DateInput, LongSelect
 from villages.models import KampungKB, Kecamatan, Kota
 
 from .columns import CLASSIFICATION_COLUMNS
@@ -27,6 +27,8 @@ SITE_SELECT_LIMIT = 300  # above this many sites, the chooser is a search instea
 class FilterChoiceField(forms.ModelChoiceField):
     """An optional filter of a report page: its empty choice reads "All" ("Semua"), not
     Django's "---------"."""
+
+    widget = LongSelect  # a national kota list has ~500 options
 
     def __init__(self, queryset, **kwargs):
         kwargs.setdefault("required", False)
