@@ -5,7 +5,7 @@ page's own columns."""
 from __future__ import annotations
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.db.models.functions import Least
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
@@ -391,7 +391,9 @@ class ActivityReportMixin:
     def activities(self, form):
         qs = Activity.objects.visible_to(self.request.user)
         qs = form.filter(qs) if form.is_valid() else qs.none()
-        return qs.select_related("site__kelurahan__kecamatan").prefetch_related("agencies")
+        return qs.select_related("site__kelurahan__kecamatan").prefetch_related(
+            Prefetch("agencies", to_attr="agency_list")  # read by columns._agencies
+        )
 
 
 class NoCountPage(Page):
