@@ -35,7 +35,7 @@ class Command(BaseCommand):
             "--export-query",
             default="",
             help="filters of the activity export for --export-memory, as in the page's URL "
-            "(e.g. dari=2026-01-01): a full export of millions of activities takes hours",
+            "(e.g. dari=2026-01-01): all 5 million activities of 83,000 sites take 16-18 min",
         )
         parser.add_argument("--activity-export-only", action="store_true", help=argparse_hidden())
 
