@@ -191,6 +191,23 @@ class ClassificationFilterForm(AreaVisibilityMixin, BootstrapMixin, AreaMixin, f
             qs = qs.filter(is_fading=True)
         return qs.order_by(*self.ordering())
 
+    # The fields that choose the month or the order, and the filters the month's summary
+    # can count (reports.summary.count_rows). Any other filter that is set (one added later
+    # too) means the rows are counted.
+    SUMMARY_FIELDS = ("bulan", "urut", "kota", "kelas", "memudar")
+
+    def summary_filters(self) -> dict | None:
+        """``count_rows`` arguments for the number of rows ``filter()`` keeps, or ``None``
+        when a filter the summary cannot answer is set."""
+        data = self.cleaned_data
+        if any(value for name, value in data.items() if name not in self.SUMMARY_FIELDS):
+            return None
+        return {
+            "kota": data.get("kota"),
+            "quality_class": data.get("kelas"),
+            "fading": bool(data.get("memudar")),
+        }
+
     def ordering(self):
         key = (self.cleaned_data.get("urut") or "") if hasattr(self, "cleaned_data") else ""
         columns = {c.key: c.sort for c in CLASSIFICATION_COLUMNS if c.sort}
