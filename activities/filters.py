@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kampungkb.forms import DateInput
+from kampungkb.text import SEARCH_MAX
 from villages.models import KampungKB, Kecamatan
 
 from .models import OPD, Activity, FamilyFunction, Poktan
@@ -12,7 +13,7 @@ class ActivityFilter(django_filters.FilterSet):
     """Filters narrow the user's scoped queryset (``Activity.objects.visible_to``); the
     site choices themselves are only the sites the user may see."""
 
-    q = django_filters.CharFilter(method="search", label=_("Search"))
+    q = django_filters.CharFilter(method="search", label=_("Search"), max_length=SEARCH_MAX)
     site = django_filters.ModelChoiceFilter(queryset=KampungKB.objects.none(), label=_("Site"))
     kecamatan = django_filters.ModelChoiceFilter(
         field_name="site__kelurahan__kecamatan",

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kampungkb.forms import FAST_RENDERER, DateInput, TimeInput
 from kampungkb.scopes import get_scope
+from kampungkb.text import REASON_MAX, MultiLineFormField
 from villages.models import KampungKB
 
 from . import photos
@@ -334,10 +335,10 @@ def photo_formset(activity=None, data=None, files=None):
 class TransitionForm(forms.Form):
     """The reason (required to return or reopen) and the version the Dinas saw."""
 
-    reason = forms.CharField(
+    reason = MultiLineFormField(
         label=_("Reason"),
         required=False,
-        max_length=2000,
+        max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

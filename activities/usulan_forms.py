@@ -5,6 +5,13 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kampungkb.text import (
+    DESCRIPTION_MAX,
+    REASON_MAX,
+    TITLE_MAX,
+    MultiLineFormField,
+    SingleLineFormField,
+)
 from villages.models import KampungKB
 
 from .models import OPD, Activity, OPDProgram, Usulan
@@ -61,9 +68,12 @@ class UsulanOfferForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     kind = forms.ChoiceField(label=_("Kind"), choices=Usulan.Kind.choices, widget=forms.RadioSelect)
-    title = forms.CharField(label=_("Title"), max_length=200)
-    description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    title = SingleLineFormField(label=_("Title"), max_length=TITLE_MAX)
+    description = MultiLineFormField(
+        label=_("Description"),
+        required=False,
+        max_length=DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -88,9 +98,10 @@ class UsulanAnswerForm(forms.ModelForm):
     :func:`activities.usulan_services.check_transition`'s, run before anything is saved."""
 
     to_status = forms.ChoiceField(label=_("New status"), widget=forms.RadioSelect)
-    reason = forms.CharField(
+    reason = MultiLineFormField(
         label=_("Reason or note"),
         required=False,
+        max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required when rejecting."),
     )

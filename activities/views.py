@@ -362,7 +362,11 @@ class ActivityTransitionView(View):
         activity = get_object_or_404(Activity.objects.visible_to(user), pk=pk)
         form = TransitionForm(request.POST)
         if not form.is_valid():
-            return self.refused(activity, _("The form was not filled in correctly."), 400)
+            # A reason too long or with hidden characters: say so, not just "wrong".
+            reason_errors = form.errors.get("reason") or [
+                _("The form was not filled in correctly.")
+            ]
+            return self.refused(activity, reason_errors[0], 400)
         try:
             activity = workflow.transition(
                 activity,

@@ -141,7 +141,9 @@ def transition(activity, user, action, *, reason="", version=None) -> Activity:
         if action == REOPEN:
             locked.verified_at = None
             fields.append("verified_at")
-        locked._change_reason = reason or action  # simple-history's audit row
+        # simple-history's audit row; its column holds 100 characters (the whole reason is
+        # on the ActivityTransition below).
+        locked._change_reason = (reason or action)[:100]
         locked.save(update_fields=fields)
         ActivityTransition.objects.create(
             activity=locked,

@@ -2,13 +2,17 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .text import PhoneField, SingleLineField
+
 
 class User(AbstractUser):
     """A portal user. Roles are not a field: they come from the ``dinas``/``opd`` groups,
     Pokja membership, OPD coordination and area assignments (one user may hold several).
     See ``kampungkb.scopes``."""
 
-    phone = models.CharField(_("phone number"), max_length=20, blank=True)
+    first_name = SingleLineField(_("first name"), max_length=150, blank=True)
+    last_name = SingleLineField(_("last name"), max_length=150, blank=True)
+    phone = PhoneField(_("phone number"), max_length=20, blank=True)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

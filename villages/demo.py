@@ -269,6 +269,17 @@ def _user(username, groups=(), is_staff=False):
     return user
 
 
+# Mobile prefixes in use in Indonesia (Telkomsel, Indosat, XL, Axis, Three, Smartfren):
+# the member forms accept only numbers that exist (kampungkb.text.normalise_phone).
+MOBILE_PREFIXES = ["0811", "0812", "0813", "0815", "0817", "0819", "0838", "0857", "0878", "0896"]
+
+
+def _phone(rng):
+    # The same two draws as before, so the rest of the demo stays as it was.
+    prefix = MOBILE_PREFIXES[rng.randint(11, 99) % len(MOBILE_PREFIXES)]
+    return f"{prefix}{rng.randint(10000000, 99999999)}"
+
+
 def _person(rng):
     return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
 
@@ -325,7 +336,7 @@ def seed(stdout=None):
                 site=site,
                 name=_person(rng),
                 position=position,
-                phone=f"08{rng.randint(11, 99)}{rng.randint(10000000, 99999999)}",
+                phone=_phone(rng),
                 active_from=site.declared_on,
             )
             for position in BOARD + SEKSI

@@ -3,13 +3,15 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kampungkb.text import SEARCH_MAX
+
 from .models import KampungKB, Kecamatan, Kelurahan
 
 
 class SiteFilter(django_filters.FilterSet):
     """Filters narrow the user's scoped queryset; they never widen it."""
 
-    q = django_filters.CharFilter(method="search", label=_("Search"))
+    q = django_filters.CharFilter(method="search", label=_("Search"), max_length=SEARCH_MAX)
     kecamatan = django_filters.ModelChoiceFilter(
         field_name="kelurahan__kecamatan", queryset=Kecamatan.objects.all(), label=_("Kecamatan")
     )

@@ -21,6 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from kampungkb.choices import ChoiceLabelsMixin
 from kampungkb.scopes import get_scope
+from kampungkb.text import DESCRIPTION_MAX, MultiLineField, SingleLineField
 
 from .uploads import neutralise_uploads, safe_upload_name
 from .validators import validate_document_file, validate_image_file
@@ -52,7 +53,7 @@ class Kota(ChoiceLabelsMixin, models.Model):
         KABUPATEN = "kabupaten", _("Regency (kabupaten)")
 
     code = models.CharField(_("Kemendagri code"), max_length=5, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = SingleLineField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.KOTA)
     province_code = models.CharField(_("province code"), max_length=2)
     bps_code = models.CharField(_("BPS code"), max_length=10, blank=True)
@@ -89,7 +90,7 @@ class Kota(ChoiceLabelsMixin, models.Model):
 
 class Kecamatan(models.Model):
     code = models.CharField(_("Kemendagri code"), max_length=8, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = SingleLineField(_("name"), max_length=100)
     kota = models.ForeignKey(
         Kota, models.PROTECT, related_name="kecamatan_set", verbose_name=_("city/regency")
     )
@@ -112,14 +113,14 @@ class Kelurahan(ChoiceLabelsMixin, models.Model):
         DESA = "desa", _("Desa")
 
     code = models.CharField(_("Kemendagri code"), max_length=13, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = SingleLineField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.KELURAHAN)
     kecamatan = models.ForeignKey(
         Kecamatan, models.PROTECT, related_name="kelurahan_set", verbose_name=_("kecamatan")
     )
     bps_code = models.CharField(_("BPS code"), max_length=10, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
-    other_spellings = models.CharField(_("other spellings"), max_length=200, blank=True)
+    other_spellings = SingleLineField(_("other spellings"), max_length=200, blank=True)
 
     objects = RegionQuerySet.as_manager()
 
@@ -208,21 +209,21 @@ class KampungKB(ChoiceLabelsMixin, models.Model):
         RW = "rw", _("RW")
         DUSUN = "dusun", _("Dusun")
 
-    name = models.CharField(_("site name"), max_length=150)
+    name = SingleLineField(_("site name"), max_length=150)
     kelurahan = models.ForeignKey(
         Kelurahan, models.PROTECT, related_name="sites", verbose_name=_("kelurahan")
     )
     coverage = models.CharField(
         _("coverage"), max_length=10, choices=Coverage.choices, default=Coverage.KELURAHAN
     )
-    rw_text = models.CharField(
+    rw_text = SingleLineField(
         _("RW covered"),
         max_length=100,
         blank=True,
         help_text=_("For older RW-level sites, e.g. “RW 05 and RW 07”."),
     )
     declared_on = models.DateField(_("declaration date (pencanangan)"))
-    description = models.TextField(_("general description"), blank=True)
+    description = MultiLineField(_("general description"), max_length=DESCRIPTION_MAX, blank=True)
     photo = models.ImageField(
         _("photo"), upload_to=site_upload_to, blank=True, validators=[validate_image_file]
     )
@@ -447,7 +448,7 @@ class ProfileSnapshot(Snapshot):
     sk_issuer = models.CharField(
         _("SK Pokja issued by"), max_length=10, choices=SKIssuer.choices, blank=True
     )
-    sk_number = models.CharField(_("SK Pokja number"), max_length=100, blank=True)
+    sk_number = SingleLineField(_("SK Pokja number"), max_length=100, blank=True)
     sk_date = models.DateField(_("SK Pokja date"), null=True, blank=True)
     sk_valid_until = models.DateField(_("SK Pokja valid until"), null=True, blank=True)
     sk_file = models.FileField(
@@ -464,9 +465,10 @@ class ProfileSnapshot(Snapshot):
     companion = models.CharField(
         _("companion (pendamping)"), max_length=10, choices=Companion.choices, default="none"
     )
-    companion_name = models.CharField(_("companion's name"), max_length=100, blank=True)
-    companion_nip = models.CharField(_("companion's NIP"), max_length=20, blank=True)
-    companion_contact = models.CharField(_("companion's contact"), max_length=50, blank=True)
+    companion_name = SingleLineField(_("companion's name"), max_length=100, blank=True)
+    companion_nip = SingleLineField(_("companion's NIP"), max_length=20, blank=True)
+    # Free text: a phone number or an e-mail address.
+    companion_contact = SingleLineField(_("companion's contact"), max_length=50, blank=True)
     # Regulations
     has_sk_walikota = models.BooleanField(_("SK/instruction of the walikota"), default=False)
     has_sk_camat = models.BooleanField(_("SK of the camat"), default=False)

@@ -23,6 +23,14 @@ from simple_history.models import HistoricalRecords
 from kampungkb.choices import ChoiceLabelsMixin
 from kampungkb.scopes import get_scope
 from kampungkb.storage import private_storage
+from kampungkb.text import (
+    DESCRIPTION_MAX,
+    REASON_MAX,
+    TITLE_MAX,
+    MultiLineField,
+    PhoneField,
+    SingleLineField,
+)
 from villages.models import KampungKB
 from villages.validators import validate_image_file
 
@@ -115,8 +123,8 @@ class OPD(ChoiceLabelsMixin, models.Model):
         COMMUNITY = "masyarakat", _("Community group")
         OTHER = "lainnya", _("Other partner")
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
-    short_name = models.CharField(_("short name"), max_length=40, blank=True)
+    name = SingleLineField(_("name"), max_length=200, unique=True)
+    short_name = SingleLineField(_("short name"), max_length=40, blank=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default="opd")
     is_kb_agency = models.BooleanField(
         _("KB agency"),
@@ -228,9 +236,9 @@ class PokjaMember(ChoiceLabelsMixin, models.Model):
         related_name="pokja_memberships",
         verbose_name=_("portal user"),
     )
-    name = models.CharField(_("name"), max_length=150)
+    name = SingleLineField(_("name"), max_length=150)
     position = models.CharField(_("position"), max_length=24, choices=Position.choices)
-    phone = models.CharField(_("phone number"), max_length=20, blank=True)
+    phone = PhoneField(_("phone number"), max_length=20, blank=True)
     active_from = models.DateField(_("active from"), null=True, blank=True)
     active_until = models.DateField(_("active until"), null=True, blank=True)
 
@@ -387,11 +395,11 @@ class Activity(ChoiceLabelsMixin, models.Model):
     site = models.ForeignKey(
         KampungKB, models.PROTECT, related_name="activities", verbose_name=_("Kampung KB")
     )
-    title = models.CharField(_("title"), max_length=200)
+    title = SingleLineField(_("title"), max_length=TITLE_MAX)
     date = models.DateField(_("date"))
     start_time = models.TimeField(_("time"), null=True, blank=True)
-    place = models.CharField(_("place"), max_length=200, blank=True)
-    description = models.TextField(_("description"), blank=True)
+    place = SingleLineField(_("place"), max_length=200, blank=True)
+    description = MultiLineField(_("description"), max_length=DESCRIPTION_MAX, blank=True)
     category = models.CharField(_("family function"), max_length=16, choices=FamilyFunction.choices)
     target_groups = models.JSONField(
         _("target groups"), default=list, blank=True, help_text=_("One or more target groups.")
@@ -565,7 +573,7 @@ class ActivityPhoto(ChoiceLabelsMixin, models.Model):
         editable=False,
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default="activity")
-    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    caption = SingleLineField(_("caption"), max_length=200, blank=True)
     is_public = models.BooleanField(
         _("show on the public page"),
         default=False,
@@ -670,7 +678,7 @@ class ActivityTransition(ChoiceLabelsMixin, models.Model):
         verbose_name=_("by"),
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
-    reason = models.TextField(_("reason"), blank=True)
+    reason = MultiLineField(_("reason"), max_length=REASON_MAX, blank=True)
 
     class Meta:
         verbose_name = _("status change")
@@ -717,10 +725,10 @@ class OPDProgram(ChoiceLabelsMixin, models.Model):
     sites = models.ManyToManyField(
         KampungKB, related_name="opd_programs", verbose_name=_("Kampung KB sites")
     )
-    title = models.CharField(_("title"), max_length=200)
+    title = SingleLineField(_("title"), max_length=TITLE_MAX)
     starts_on = models.DateField(_("start"))
     ends_on = models.DateField(_("end"), null=True, blank=True)
-    description = models.TextField(_("description"), blank=True)
+    description = MultiLineField(_("description"), max_length=DESCRIPTION_MAX, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PLANNED
     )

@@ -22,6 +22,13 @@ from simple_history.models import HistoricalRecords
 
 from kampungkb.choices import ChoiceLabelsMixin
 from kampungkb.scopes import get_scope
+from kampungkb.text import (
+    DESCRIPTION_MAX,
+    REASON_MAX,
+    TITLE_MAX,
+    MultiLineField,
+    SingleLineField,
+)
 from villages.models import KampungKB
 
 from .core import OPD, Activity, OPDProgram
@@ -127,13 +134,13 @@ class Usulan(ChoiceLabelsMixin, models.Model):
     )
     opd = models.ForeignKey(OPD, models.PROTECT, related_name="usulan", verbose_name=_("agency"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    title = SingleLineField(_("title"), max_length=TITLE_MAX)
+    description = MultiLineField(_("description"), max_length=DESCRIPTION_MAX, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED
     )
     due_on = models.DateField(_("answer due"))
-    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    rejection_reason = MultiLineField(_("reason for rejection"), max_length=REASON_MAX, blank=True)
     carried_out_activity = models.ForeignKey(
         Activity,
         models.SET_NULL,
@@ -233,7 +240,7 @@ class UsulanTransition(ChoiceLabelsMixin, models.Model):
         verbose_name=_("by"),
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
-    reason = models.TextField(_("note or reason"), blank=True)
+    reason = MultiLineField(_("note or reason"), max_length=REASON_MAX, blank=True)
 
     class Meta:
         verbose_name = _("usulan status change")
