@@ -4,6 +4,19 @@ import kampungkb.text
 from django.db import migrations
 
 
+def normalise_phones(apps, schema_editor):
+    """Stored phone numbers in the one form the forms now save (``081234567890``); a
+    number that is not a valid Indonesian one is left as it is (its form asks to fix it)."""
+    model = apps.get_model('activities.PokjaMember')
+    changed = {}
+    for pk, phone in model.objects.exclude(phone="").values_list("pk", "phone").iterator():
+        normalised = kampungkb.text.normalise_phone(phone)
+        if normalised and normalised != phone:
+            changed[pk] = normalised
+    for pk, phone in changed.items():  # written after the read (SQLite: one connection)
+        model.objects.filter(pk=pk).update(phone=phone)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -146,4 +159,5 @@ class Migration(migrations.Migration):
             name='reason',
             field=kampungkb.text.MultiLineField(blank=True, max_length=1000, verbose_name='note or reason'),
         ),
+        migrations.RunPython(normalise_phones, migrations.RunPython.noop),
     ]
