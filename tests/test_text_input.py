@@ -2,6 +2,8 @@
 characters are stripped and which are refused, through the real pages, the admin and an
 import; and phone numbers are Indonesian numbers stored in one form."""
 
+import unicodedata
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -13,6 +15,7 @@ from kampungkb.text import (
     MultiLineFormField,
     SingleLineFormField,
     normalise_phone,
+    refused_character,
 )
 
 from . import factories as f
@@ -58,6 +61,19 @@ def test_bidi_controls_and_control_characters_are_refused_by_code_point(char, mu
         clean(f"Rapat {char}Pokja", multiline=multiline)
     code = f"U+{ord(char):04X}"
     assert refused.value.messages == [f"Judul {HIDDEN.format(code)}"]
+
+
+@pytest.mark.parametrize("multiline", [False, True])
+def test_refused_are_exactly_controls_bidi_controls_and_zero_width(multiline):
+    kept = {"\n", "\t"} if multiline else set()
+    chars = [chr(c) for c in range(0x10000)]  # the Basic Multilingual Plane
+    refused = {c for c in chars if refused_character(c, multiline=multiline) is not None}
+    expected = (
+        {c for c in chars if unicodedata.category(c) == "Cc"} - kept
+        | BIDI_CONTROLS
+        | set(ZERO_WIDTH)
+    )
+    assert refused == expected
 
 
 def test_the_bidi_list_is_the_overrides_and_isolates():
