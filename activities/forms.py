@@ -15,7 +15,7 @@ from villages.models import KampungKB
 
 from . import photos
 from .models import OPD, Activity, ActivityPhoto, OPDProgram, PokjaMember, TargetGroup, Usulan
-from .workflow import stale_message
+from .workflow import REASON_MAX_LENGTH, reason_too_long_message, stale_message
 
 # Choices rendered as large tappable buttons (Bootstrap "btn-check"), see
 # templates/activities/includes/choice_buttons.html.
@@ -334,13 +334,20 @@ def photo_formset(activity=None, data=None, files=None):
 class TransitionForm(forms.Form):
     """The reason (required to return or reopen) and the version the Dinas saw."""
 
+    # No max_length here: Django's message would print 1000 without a separator and say
+    # nothing of the reason; clean_reason names both numbers instead.
     reason = forms.CharField(
         label=_("Reason"),
         required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": REASON_MAX_LENGTH}),
     )
     version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"]
+        if len(reason) > REASON_MAX_LENGTH:
+            raise ValidationError(reason_too_long_message(len(reason)), code="max_length")
+        return reason
 
 
 class PokjaMemberForm(forms.ModelForm):

@@ -24,6 +24,7 @@ Nothing is ever changed silently.
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -43,6 +44,17 @@ TRANSITIONS = {
     REOPEN: ((S.VERIFIED,), S.RETURNED, True),
 }
 
+#: The longest return/reopen reason, in characters: the form's limit and the workflow's.
+REASON_MAX_LENGTH = 1000
+
+
+def reason_too_long_message(length) -> str:
+    """Names the limit and what was written, so the Dinas knows how much to cut."""
+    return _("The reason may be at most %(limit)s characters (you wrote %(length)s).") % {
+        "limit": number_format(REASON_MAX_LENGTH, force_grouping=True),
+        "length": number_format(length, force_grouping=True),
+    }
+
 
 class WorkflowError(Exception):
     """A refused transition; ``status`` is the HTTP status the view answers with."""
@@ -59,6 +71,10 @@ class IllegalTransition(WorkflowError):
 
 
 class ReasonRequired(WorkflowError):
+    status = 400
+
+
+class ReasonTooLong(WorkflowError):
     status = 400
 
 
@@ -124,6 +140,8 @@ def transition(activity, user, action, *, reason="", version=None) -> Activity:
                 if action == RETURN
                 else _("Write the reason for reopening this verified activity.")
             )
+        if len(reason) > REASON_MAX_LENGTH:
+            raise ReasonTooLong(reason_too_long_message(len(reason)))
         now = timezone.now()
         from_status = locked.status
         locked.status = target
