@@ -53,8 +53,22 @@ class ActivityForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple(attrs=BUTTON_CHOICE),
         required=False,
     )
-    client_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
-    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # Hidden fields: their errors are shown at the top of the form (nothing to mark), so
+    # each says which part of the page is broken and what to do.
+    client_token = forms.UUIDField(
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": _("The form token is broken; reload the page and send again.")},
+    )
+    version = forms.IntegerField(
+        required=False,
+        min_value=1,
+        widget=forms.HiddenInput,
+        error_messages=dict.fromkeys(
+            ("required", "invalid", "min_value"),
+            _("The form's version number is missing or broken; reload the page and try again."),
+        ),
+    )
 
     class Meta:
         model = Activity
