@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from kampungkb.forms import FAST_RENDERER, DateInput, TimeInput
 from kampungkb.scopes import get_scope
 from villages.models import KampungKB
+from villages.validators import ImageUploadField
 
 from . import photos
 from .models import OPD, Activity, ActivityPhoto, OPDProgram, PokjaMember, TargetGroup, Usulan
@@ -234,9 +235,8 @@ class ActivityPhotoForm(forms.ModelForm):
     """One photo slot. A new upload is validated and processed here (activities.photos);
     an existing photo only changes its kind, caption and "public" flag."""
 
-    # A plain file field: activities.photos checks the image itself, with precise messages
-    # (size, pixel count, format), instead of the generic "not a valid image".
-    image = forms.FileField(
+    # activities.photos checks the image itself, with the messages of a site's photo.
+    image = ImageUploadField(
         label=_("Photo"),
         widget=forms.FileInput(attrs={"accept": "image/*", "data-downscale": "1600"}),
     )
