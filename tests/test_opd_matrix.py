@@ -248,3 +248,6 @@ def test_a_parameter_the_matrix_does_not_have_is_named(known, client_for, dinas)
         "Filter “kota” tidak dipakai pada matriks ini: matriks ini tidak memiliki filter tersebut."
     ]
     assert notices(matrix_page(client_for(dinas), **PERIOD)) == []
+    hostile = matrix_page(client_for(dinas), **PERIOD, **{"<script>x</script>": "1"})
+    assert "<script>x</script>" not in hostile.content.decode()
+    assert "&lt;script&gt;" in notices(hostile)[0]
