@@ -358,7 +358,8 @@ class TransitionForm(forms.Form):
     version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def clean_reason(self):
-        reason = self.cleaned_data["reason"]
+        # Browsers send each line break as CRLF but count it as one character for maxlength.
+        reason = self.cleaned_data["reason"].replace("\r\n", "\n")
         if len(reason) > REASON_MAX_LENGTH:
             raise ValidationError(reason_too_long_message(len(reason)), code="max_length")
         return reason
