@@ -11,12 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from kampungkb.forms import FAST_RENDERER, DateInput, TimeInput
 from kampungkb.scopes import get_scope
-from kampungkb.text import REASON_MAX, MultiLineFormField
+from kampungkb.text import MultiLineFormField
 from villages.models import KampungKB
+from villages.validators import ImageUploadField
 
 from . import photos
 from .models import OPD, Activity, ActivityPhoto, OPDProgram, PokjaMember, TargetGroup, Usulan
-from .workflow import stale_message
+from .workflow import REASON_MAX_LENGTH, reason_too_long_message, stale_message
 
 # Choices rendered as large tappable buttons (Bootstrap "btn-check"), see
 # templates/activities/includes/choice_buttons.html.
@@ -54,8 +55,22 @@ class ActivityForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple(attrs=BUTTON_CHOICE),
         required=False,
     )
-    client_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
-    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # Hidden fields: their errors are shown at the top of the form (nothing to mark), so
+    # each says which part of the page is broken and what to do.
+    client_token = forms.UUIDField(
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": _("The form token is broken; reload the page and send again.")},
+    )
+    version = forms.IntegerField(
+        required=False,
+        min_value=1,
+        widget=forms.HiddenInput,
+        error_messages=dict.fromkeys(
+            ("required", "invalid", "min_value"),
+            _("The form's version number is missing or broken; reload the page and try again."),
+        ),
+    )
 
     class Meta:
         model = Activity
@@ -221,9 +236,8 @@ class ActivityPhotoForm(forms.ModelForm):
     """One photo slot. A new upload is validated and processed here (activities.photos);
     an existing photo only changes its kind, caption and "public" flag."""
 
-    # A plain file field: activities.photos checks the image itself, with precise messages
-    # (size, pixel count, format), instead of the generic "not a valid image".
-    image = forms.FileField(
+    # activities.photos checks the image itself, with the messages of a site's photo.
+    image = ImageUploadField(
         label=_("Photo"),
         widget=forms.FileInput(attrs={"accept": "image/*", "data-downscale": "1600"}),
     )
@@ -335,13 +349,21 @@ def photo_formset(activity=None, data=None, files=None):
 class TransitionForm(forms.Form):
     """The reason (required to return or reopen) and the version the Dinas saw."""
 
+    # No max_length here: Django's message would print 1000 without a separator and say
+    # nothing of the reason; clean_reason names both numbers instead.
     reason = MultiLineFormField(
         label=_("Reason"),
         required=False,
-        max_length=REASON_MAX,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": REASON_MAX_LENGTH}),
     )
     version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def clean_reason(self):
+        # Browsers send each line break as CRLF but count it as one character for maxlength.
+        reason = self.cleaned_data["reason"].replace("\r\n", "\n")
+        if len(reason) > REASON_MAX_LENGTH:
+            raise ValidationError(reason_too_long_message(len(reason)), code="max_length")
+        return reason
 
 
 class PokjaMemberForm(forms.ModelForm):

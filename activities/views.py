@@ -115,7 +115,9 @@ class VerificationQueueView(ListView):
         return queryset
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(site=self.site, **kwargs)
+        return super().get_context_data(
+            site=self.site, reason_max_length=workflow.REASON_MAX_LENGTH, **kwargs
+        )
 
 
 def queue_rows(activities):
@@ -166,6 +168,7 @@ class ActivityDetailView(ScopedQuerysetMixin, DetailView):
             actions=workflow.allowed_actions(user, activity),
             can_edit=Activity.objects.editable_by(user).filter(pk=activity.pk).exists(),
             transition_form=TransitionForm(initial={"version": activity.version}),
+            reason_max_length=workflow.REASON_MAX_LENGTH,
             target_group_labels=activity.target_group_labels(),
             draft_confirm={
                 "pk": activity.pk,
@@ -362,11 +365,9 @@ class ActivityTransitionView(View):
         activity = get_object_or_404(Activity.objects.visible_to(user), pk=pk)
         form = TransitionForm(request.POST)
         if not form.is_valid():
-            # A reason too long or with hidden characters: say so, not just "wrong".
-            reason_errors = form.errors.get("reason") or [
-                _("The form was not filled in correctly.")
-            ]
-            return self.refused(activity, reason_errors[0], 400)
+            # A too-long reason says so; a tampered version field gets the generic line.
+            message = (form.errors.get("reason") or [_("The form was not filled in correctly.")])[0]
+            return self.refused(activity, message, 400, form=form)
         try:
             activity = workflow.transition(
                 activity,
@@ -406,7 +407,13 @@ class ActivityTransitionView(View):
         return TemplateResponse(
             self.request,
             "activities/includes/queue_item.html",
-            {"activity": item, "done": done, "error": error, "form": form},
+            {
+                "activity": item,
+                "done": done,
+                "error": error,
+                "form": form,
+                "reason_max_length": workflow.REASON_MAX_LENGTH,
+            },
             status=status,
         )
 

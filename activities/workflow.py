@@ -24,10 +24,12 @@ Nothing is ever changed silently.
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from kampungkb.scopes import get_scope
+from kampungkb.text import REASON_MAX
 
 from .models import Activity, ActivityTransition
 
@@ -42,6 +44,18 @@ TRANSITIONS = {
     RETURN: ((S.SUBMITTED,), S.RETURNED, True),
     REOPEN: ((S.VERIFIED,), S.RETURNED, True),
 }
+
+#: The longest return/reopen reason, in characters: the form's limit and the workflow's
+#: (the project's one limit for reasons, kampungkb.text.REASON_MAX).
+REASON_MAX_LENGTH = REASON_MAX
+
+
+def reason_too_long_message(length) -> str:
+    """Names the limit and what was written, so the Dinas knows how much to cut."""
+    return _("The reason may be at most %(limit)s characters (you wrote %(length)s).") % {
+        "limit": number_format(REASON_MAX_LENGTH, force_grouping=True),
+        "length": number_format(length, force_grouping=True),
+    }
 
 
 class WorkflowError(Exception):
@@ -59,6 +73,10 @@ class IllegalTransition(WorkflowError):
 
 
 class ReasonRequired(WorkflowError):
+    status = 400
+
+
+class ReasonTooLong(WorkflowError):
     status = 400
 
 
@@ -124,6 +142,8 @@ def transition(activity, user, action, *, reason="", version=None) -> Activity:
                 if action == RETURN
                 else _("Write the reason for reopening this verified activity.")
             )
+        if len(reason) > REASON_MAX_LENGTH:
+            raise ReasonTooLong(reason_too_long_message(len(reason)))
         now = timezone.now()
         from_status = locked.status
         locked.status = target

@@ -10,6 +10,8 @@ from villages.urls import public_urlpatterns as villages_public
 
 from . import views
 
+handler400 = views.bad_request
+
 admin.site.site_header = "Portal Kampung KB"
 admin.site.site_title = "Portal Kampung KB"
 admin.site.index_title = "Administrasi"

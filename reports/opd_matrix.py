@@ -16,8 +16,9 @@ from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import Lower
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from activities.models import OPD, Activity, OPDProgram
 from kampungkb.exports import Highlight, xlsx_response
@@ -39,6 +40,14 @@ class MatrixFilterForm(forms.Form):
         choices=[("", gettext_lazy("All"))] + list(OPD.Kind.choices),
         required=False,
     )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the kecamatan that hold a site the user may see (another one is refused,
+        # and the page says the filter was not used, instead of an empty matrix).
+        self.fields["kecamatan"].queryset = Kecamatan.objects.filter(
+            pk__in=KampungKB.objects.visible_to(user).values("kelurahan__kecamatan")
+        ).order_by("code")
 
     def clean(self):
         cleaned = super().clean()
@@ -142,21 +151,72 @@ def build_matrix(user, start, end, kecamatan=None, kind="") -> Matrix:
     return matrix
 
 
-def opd_matrix(request):
+#: Query parameters that are not filters (so never reported as ignored).
+NOT_FILTERS = {"format"}
+
+
+def read_filters(request):
+    """The matrix's period and filters from the query, and a notice for each part the user
+    gave that is not used: a period that does not parse (the default period is shown), a
+    filter value refused by the form, or a parameter the matrix does not have. A valid
+    filter still applies when another part is refused; a missing date is the default's."""
     start, end = default_period()
-    data = request.GET if "start" in request.GET else None
-    form = MatrixFilterForm(data, initial={"start": start, "end": end})
-    kecamatan, kind = None, ""
-    if data is not None and form.is_valid():
-        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-        kecamatan, kind = form.cleaned_data["kecamatan"], form.cleaned_data["kind"]
+    fields = MatrixFilterForm.base_fields
+    given = {k for k, v in request.GET.items() if v.strip()} - NOT_FILTERS
+    data = None
+    if given & set(fields):
+        data = request.GET.copy()
+        for name, default in (("start", start), ("end", end)):
+            if not data.get(name, "").strip():
+                data[name] = default.isoformat()
+    form = MatrixFilterForm(data, user=request.user, initial={"start": start, "end": end})
+    kecamatan, kind, notices = None, "", []
+    if data is not None:
+        form.is_valid()
+        cleaned = form.cleaned_data
+        if "start" in cleaned and "end" in cleaned:
+            start, end = cleaned["start"], cleaned["end"]
+        else:
+            notices.append(
+                _(
+                    "The period you gave is not used (see the message under the dates): the "
+                    "matrix shows %(start)s to %(end)s."
+                )
+                % {
+                    "start": date_format(start, "SHORT_DATE_FORMAT"),
+                    "end": date_format(end, "SHORT_DATE_FORMAT"),
+                }
+            )
+        kecamatan, kind = cleaned.get("kecamatan"), cleaned.get("kind") or ""
+        for name in ("kecamatan", "kind"):
+            if name in form.errors:
+                notices.append(
+                    _("Filter “%(filter)s” is not used in this matrix (see the message under it).")
+                    % {"filter": fields[name].label}
+                )
+    unknown = sorted(given - set(fields))
+    if unknown:
+        names = ", ".join(f"“{name[:40]}”" for name in unknown[:5])
+        notices.append(
+            ngettext(
+                "Filter %(names)s is not used in this matrix: it has no such filter.",
+                "Filters %(names)s are not used in this matrix: it has no such filters.",
+                len(unknown),
+            )
+            % {"names": names + (", …" if len(unknown) > 5 else "")}
+        )
+    return form, start, end, kecamatan, kind, notices
+
+
+def opd_matrix(request):
+    form, start, end, kecamatan, kind, notices = read_filters(request)
     matrix = build_matrix(request.user, start, end, kecamatan=kecamatan, kind=kind)
     if request.GET.get("format") == "xlsx":
         return _xlsx(matrix)
     return render(
         request,
         "reports/opd_matrix.html",
-        {"form": form, "matrix": matrix, "query": request.GET.urlencode()},
+        {"form": form, "matrix": matrix, "notices": notices, "query": request.GET.urlencode()},
     )
 
 

@@ -218,6 +218,24 @@ def test_an_image_bomb_pillow_refuses_to_open(client_for, pokja_a, site_a):
     assert_refused(response, "Gambar ini memiliki terlalu banyak piksel untuk sebuah foto.")
 
 
+@pytest.mark.parametrize("token", ["bukan-uuid", "a" * 5000])
+def test_a_broken_client_token_is_named(token, client_for, pokja_a, site_a):
+    response = post_new(client_for(pokja_a), site_a, client_token=token)
+    assert_refused(response, "Token formulir rusak; muat ulang halaman lalu kirim lagi.")
+
+
+@pytest.mark.parametrize("version", ["", "x", "0"])
+def test_a_broken_version_on_an_edit_is_named(version, client_for, pokja_a, site_a):
+    activity = f.ActivityFactory(site=site_a, title="Judul lama")
+    url = reverse("activities:update", args=[activity.pk])
+    response = client_for(pokja_a).post(url, form_data(site_a, title="Baru", version=version))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Nomor versi formulir hilang atau rusak; muat ulang halaman lalu coba lagi." in body
+    activity.refresh_from_db()
+    assert activity.title == "Judul lama"
+
+
 def test_six_photos_at_once(client_for, pokja_a, site_a):
     photos = [f.image_file(color=(i * 40, 90, 90)) for i in range(6)]
     response = post_new(client_for(pokja_a), site_a, photos=photos)

@@ -186,3 +186,43 @@ def test_returned_activity_reaches_the_pokja_dashboard(client_for, pokja_a, dina
     # The reason comes first, then the activity, one tap from editing.
     assert body.index("Jumlah peserta perempuan belum diisi") < body.index("Senam lansia")
     assert reverse("activities:update", args=[activity.pk]) in body
+
+
+@pytest.mark.parametrize("action", [workflow.RETURN, workflow.REOPEN])
+def test_a_too_long_reason_names_the_limit(action, client_for, dinas, site_a):
+    start = S.VERIFIED if action == workflow.REOPEN else S.SUBMITTED
+    activity = f.ActivityFactory(site=site_a, status=start)
+    url = reverse(f"activities:{action}", args=[activity.pk])
+    response = client_for(dinas).post(url, {"reason": "x" * 1234})
+    assert response.status_code == 400
+    assert "Alasan paling banyak 1.000 karakter (Anda menulis 1.234)." in response.content.decode()
+    activity.refresh_from_db()
+    assert activity.status == start
+    # Exactly at the limit is accepted, counting a line break (sent as CRLF) as one, as the
+    # textarea's maxlength does.
+    reason = "x\r\n" * (workflow.REASON_MAX_LENGTH // 2)
+    response = client_for(dinas).post(url, {"reason": reason})
+    assert response.status_code == 302
+    activity.refresh_from_db()
+    assert activity.status == S.RETURNED
+
+
+def test_htmx_too_long_reason_keeps_the_text_and_names_the_limit(client_for, dinas, site_a):
+    activity = f.ActivityFactory(site=site_a, status=S.SUBMITTED)
+    response = client_for(dinas).post(
+        reverse("activities:return", args=[activity.pk]),
+        {"reason": "y" * 1001},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Alasan paling banyak 1.000 karakter (Anda menulis 1.001)." in body
+    assert 'maxlength="1000"' in body and "y" * 1001 in body
+
+
+def test_the_workflow_refuses_a_too_long_reason_from_any_caller(dinas, site_a):
+    activity = f.ActivityFactory(site=site_a, status=S.SUBMITTED)
+    with pytest.raises(workflow.ReasonTooLong):
+        workflow.return_(activity, dinas, "z" * 1001)
+    activity.refresh_from_db()
+    assert activity.status == S.SUBMITTED

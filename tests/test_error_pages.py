@@ -72,3 +72,37 @@ def test_500_page(client_for, pokja_a):
     body = assert_clean(client.get("/uji/gagal/"), 500, "Terjadi kesalahan")
     assert "tidak ada data yang tersimpan" in body
     assert "kegagalan uji" not in body
+
+
+# A request over the upload limits: Django refuses it when the form is first read (the
+# CSRF check, as in production) and the 400 page says why, with the limit.
+def post_as_browser(data, **extra):
+    client = Client(enforce_csrf_checks=True)
+    client.get(reverse("login"))  # the CSRF cookie, as a browser has it
+    return client.post(reverse("login"), data, **extra)
+
+
+def test_400_for_a_body_over_the_limit_names_the_limit():
+    response = post_as_browser({"username": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)})
+    body = assert_clean(response, 400, "Berkas atau isian terlalu besar")
+    assert "Formulir mengirim lebih dari 10 MB sekaligus. Tidak ada yang disimpan." in body
+    assert "Periksa alamatnya" not in body
+
+
+def test_400_for_too_many_fields_names_the_limit():
+    data = {f"f{i}": "1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)}
+    body = assert_clean(post_as_browser(data), 400, "Berkas atau isian terlalu besar")
+    assert "Formulir mengirim lebih dari 2.000 isian sekaligus." in body
+
+
+def test_400_for_too_many_files_names_the_limit():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    files = {f"f{i}": SimpleUploadedFile(f"{i}.jpg", b"x") for i in range(101)}
+    body = assert_clean(post_as_browser(files), 400, "Berkas atau isian terlalu besar")
+    assert "Formulir mengirim lebih dari 100 berkas sekaligus." in body
+
+
+def test_other_400s_keep_the_generic_page():
+    body = assert_clean(Client(HTTP_HOST="penipu.example").get("/"), 400, "Periksa alamatnya")
+    assert "terlalu besar" not in body

@@ -42,3 +42,25 @@ def test_catalogs_are_complete(lang):
 def test_an_english_browser_still_gets_indonesian(client_for):
     body = client_for(None).get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert '<html lang="id">' in body.content.decode()
+
+
+def test_a_failed_login_reads_correctly_in_indonesian(client_for, pokja_a):
+    # Django's own Indonesian repeats the field name ("nama pengguna nama pengguna"); the
+    # portal's catalog (LOCALE_PATHS) overrides it.
+    response = client_for(None).post(
+        reverse("login"), {"username": pokja_a.username, "password": "salah-sekali"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Kata sandi atau nama pengguna salah. Perhatikan huruf besar dan kecil." in body
+    assert "nama pengguna nama pengguna" not in body
+
+
+def test_a_failed_admin_login_reads_correctly_in_indonesian(client_for):
+    response = client_for(None).post(
+        reverse("admin:login"), {"username": "tidak-ada", "password": "salah-sekali"}
+    )
+    body = response.content.decode()
+    assert (
+        "Kata sandi atau nama pengguna akun staf salah. Perhatikan huruf besar dan kecil." in body
+    )

@@ -296,6 +296,66 @@ def test_a_file_that_is_not_xlsx_is_refused_by_its_content(content, client_for, 
     assert batch.status == "invalid"
 
 
+def _workbook_with(extra, *, count=0):
+    """A minimal workbook's parts plus ``extra`` parts (name -> bytes) or ``count`` empty
+    ones; each written in 1 MB pieces so the test never holds a whole bomb in memory."""
+    import zipfile
+
+    good = zipfile.ZipFile(io.BytesIO(f.xlsx_bytes([ACT])))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in good.namelist():
+            out.writestr(name, good.read(name))
+        for name, size in extra.items():
+            with out.open(name, "w") as part:
+                for _ in range(size // (1 << 20)):
+                    part.write(b"\0" * (1 << 20))
+        for i in range(count):
+            out.writestr(f"xl/media/image{i}.png", b"")
+    return buf.getvalue()
+
+
+ADVICE = (
+    " Simpan ulang sebagai “Excel Workbook (.xlsx)” biasa, atau bagi menjadi beberapa berkas "
+    "yang lebih kecil."
+)
+
+
+def test_a_zip_bomb_is_too_large_once_unpacked_not_a_non_workbook(client_for, pokja_a):
+    # 101 MB of zeros in a part: the upload is about 100 KB.
+    content = _workbook_with({"xl/sharedStrings.xml": 101 << 20})
+    assert len(content) < 200_000
+    batch = upload(client_for(pokja_a), "activities", content=content)
+    assert batch.status == "invalid"
+    assert batch.file_error == (
+        "Berkas terlalu besar setelah dibuka: 101 MB (batasnya 100 MB)." + ADVICE
+    )
+    page = client_for(pokja_a).get(reverse("coordination:import-detail", args=[batch.pk]))
+    assert "Berkas terlalu besar setelah dibuka" in page.content.decode()
+
+
+def test_a_part_that_grows_a_thousand_times_is_refused(client_for, pokja_a):
+    content = _workbook_with({"xl/sharedStrings.xml": 20 << 20})  # under the total limit
+    batch = upload(client_for(pokja_a), "activities", content=content)
+    assert batch.file_error.startswith(
+        "Berkas terlalu besar setelah dibuka: salah satu bagiannya membesar dari "
+    )
+    assert batch.file_error.endswith("KB menjadi 20 MB." + ADVICE)
+
+
+def test_a_workbook_with_thousands_of_parts_is_too_large_once_unpacked(client_for, pokja_a):
+    import zipfile
+
+    content = _workbook_with({}, count=2000)
+    parts = len(zipfile.ZipFile(io.BytesIO(content)).infolist())
+    assert parts > 2000
+    batch = upload(client_for(pokja_a), "activities", content=content)
+    assert batch.file_error == (
+        f"Berkas terlalu besar setelah dibuka: berisi 2.00{parts - 2000} bagian (batasnya 500)."
+        + ADVICE
+    )
+
+
 def test_an_empty_upload_is_refused_by_the_form(client_for, pokja_a):
     response = client_for(pokja_a).post(
         reverse("coordination:import"),

@@ -190,3 +190,64 @@ def test_site_page_agency_panel_runs_a_fixed_number_of_queries(
     many, body = count()
     assert few == many
     assert "Program 11" in body and "DX" in body
+
+
+# --- What the user gave and the matrix does not use is said, never silently dropped -------
+def notices(response):
+    import re
+
+    return re.findall(r'alert-warning" role="status">([^<]*)<', response.content.decode())
+
+
+def matrix_page(client, **query):
+    response = client.get(reverse("reports:opd-matrix"), query)
+    assert response.status_code == 200
+    return response
+
+
+def test_a_filter_without_dates_is_applied_over_the_default_period(known, client_for, dinas, kec_b):
+    response = matrix_page(client_for(dinas), kecamatan=kec_b.pk)
+    body = response.content.decode()
+    # It used to be dropped because no start date was given: every site showed.
+    assert "Kampung KB C" in body and "Kampung KB A" not in body
+    assert notices(response) == []
+
+
+def test_a_bad_period_is_not_used_and_the_page_says_which_period_shows(
+    known, client_for, dinas, kec_b
+):
+    from reports.opd_matrix import default_period
+
+    start, end = default_period()
+    response = matrix_page(
+        client_for(dinas), start="2024-12-31", end="2024-01-01", kecamatan=kec_b.pk
+    )
+    assert notices(response) == [
+        "Periode yang Anda isi tidak dipakai (lihat pesan di bawah tanggal): matriks menampilkan "
+        f"{start:%d/%m/%Y} sampai {end:%d/%m/%Y}."
+    ]
+    body = response.content.decode()
+    assert "Akhir periode tidak boleh sebelum awalnya." in body
+    # The valid kecamatan filter still applies.
+    assert "Kampung KB C" in body and "Kampung KB A" not in body
+
+
+def test_a_refused_filter_is_named(known, client_for, pokja_a, kec_b):
+    # Kecamatan B has no site Pokja A may see: refused, and the page says so.
+    response = matrix_page(client_for(pokja_a), **PERIOD, kecamatan=kec_b.pk, kind="bogus")
+    assert notices(response) == [
+        "Filter “Kecamatan” tidak dipakai pada matriks ini (lihat pesan di bawahnya).",
+        "Filter “Jenis instansi” tidak dipakai pada matriks ini (lihat pesan di bawahnya).",
+    ]
+    assert "Kampung KB A" in response.content.decode()
+
+
+def test_a_parameter_the_matrix_does_not_have_is_named(known, client_for, dinas):
+    response = matrix_page(client_for(dinas), **PERIOD, kota="1", format="html")
+    assert notices(response) == [
+        "Filter “kota” tidak dipakai pada matriks ini: matriks ini tidak memiliki filter tersebut."
+    ]
+    assert notices(matrix_page(client_for(dinas), **PERIOD)) == []
+    hostile = matrix_page(client_for(dinas), **PERIOD, **{"<script>x</script>": "1"})
+    assert "<script>x</script>" not in hostile.content.decode()
+    assert "&lt;script&gt;" in notices(hostile)[0]

@@ -245,3 +245,41 @@ def test_the_site_pages_data_history_is_shown_on_request(client_for, pokja_a, si
     history = client.get(url, {"riwayat": "1"}).content.decode()
     assert all(f"0{m}/2025" in history for m in (1, 2, 3))
     assert "<details open>" in history and "(3 bulan)" in history
+
+
+@pytest.mark.parametrize(
+    ("month", "error"),
+    [("13/2024", "Masukkan bulan dengan format BB/TTTT."), ("", "Bidang ini tidak boleh kosong.")],
+)
+def test_a_bad_kkbpk_month_shows_only_the_month_error(month, error, client_for, pokja_a, site_a):
+    f.PopulationSnapshotFactory(site=site_a, period=datetime.date(2024, 1, 1), pus=1000)
+    data = dict.fromkeys(
+        KKBPKSnapshot.METHOD_FIELDS
+        + KKBPKSnapshot.NONUSER_FIELDS
+        + tuple(KKBPKSnapshot.PARTICIPANT_FIELDS.values()),
+        0,
+    )
+    data.update(period=month, kb_pill=900, nonuser_pregnant=100)
+    response = client_for(pokja_a).post(reverse("villages:kkbpk-create", args=[site_a.pk]), data)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert error in body
+    # Not the false "no population data" (there is some), and no non-field alert at all.
+    assert "Belum ada data kependudukan" not in body
+    assert "alert-danger" not in body
+    assert not KKBPKSnapshot.objects.exists()
+
+
+def test_a_kkbpk_month_before_any_population_still_says_so(client_for, pokja_a, site_a):
+    f.PopulationSnapshotFactory(site=site_a, period=datetime.date(2024, 6, 1), pus=1000)
+    data = dict.fromkeys(
+        KKBPKSnapshot.METHOD_FIELDS
+        + KKBPKSnapshot.NONUSER_FIELDS
+        + tuple(KKBPKSnapshot.PARTICIPANT_FIELDS.values()),
+        0,
+    )
+    data.update(period="2024-01")
+    response = client_for(pokja_a).post(reverse("villages:kkbpk-create", args=[site_a.pk]), data)
+    body = response.content.decode()
+    # Shown once, not twice (the page and crispy both rendered the form's own errors).
+    assert body.count("Belum ada data kependudukan Kampung KB ini") == 1

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.django_db
 
 SCRIPT = b"<script>alert(document.cookie)</script>"
 INVALID_IMAGE = "Berkas ini bukan gambar yang sah"  # our validator (villages.validators)
-NOT_AN_IMAGE = "Unggah gambar yang valid"  # Django's ImageField, before our validator
+# A site's picture gets the same message as an activity photo (tests/test_activity_input.py)
+# for a header claiming more pixels than Pillow opens, not Django's "upload a valid image".
+PIXEL_BOMB = "Gambar ini memiliki terlalu banyak piksel untuk sebuah foto."
 BAD_EXTENSION = "tidak diizinkan"  # Django's image extension check
 SAFE_CONTENT_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
 
@@ -161,12 +163,12 @@ def big_png(width, height) -> bytes:
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("logo.svg", SVG, NOT_AN_IMAGE),
-        ("logo.png", SVG, NOT_AN_IMAGE),
-        ("bom.png", png_header_claiming(100_000, 100_000), NOT_AN_IMAGE),
+        ("logo.svg", SVG, BAD_EXTENSION),
+        ("logo.png", SVG, INVALID_IMAGE),
+        ("bom.png", png_header_claiming(100_000, 100_000), PIXEL_BOMB),
         ("besar.png", big_png(8000, 6000), "Dimensi gambar terlalu besar (8000 × 6000 piksel)"),
-        ("x.php.jpg", b"<?php system($_GET['c']); ?>", NOT_AN_IMAGE),
-        ("dok.tiff", b"II*\x00" + b"\x00" * 64, NOT_AN_IMAGE),
+        ("x.php.jpg", b"<?php system($_GET['c']); ?>", INVALID_IMAGE),
+        ("dok.tiff", b"II*\x00" + b"\x00" * 64, INVALID_IMAGE),
     ],
     ids=["svg-script", "svg-as-png", "header-bomb", "pixel-bomb", "php", "tiff"],
 )
@@ -174,10 +176,47 @@ def test_non_images_and_bombs_are_refused(client_for, pokja_a, site_a, name, con
     for field in ("photo", "org_chart"):
         response = post_site(client_for(pokja_a), site_a, **{field: upload(name, content)})
         assert response.status_code == 200
-        assert message in response.content.decode()
+        body = response.content.decode()
+        assert message in body
+        assert "Unggah gambar yang valid" not in body  # Django's generic ImageField message
         site_a.refresh_from_db()
         assert not getattr(site_a, field)
     assert not any(Path(settings.MEDIA_ROOT).rglob("*.*"))
+
+
+@pytest.mark.parametrize("pixels", [(9_000, 9_000), (50_000, 50_000)], ids=["over", "far-over"])
+def test_too_many_pixels_reads_the_same_on_a_site_as_on_an_activity(
+    client_for, pokja_a, site_a, pixels
+):
+    from .test_activity_input import post_new
+
+    def bomb():
+        return upload("bom.png", png_header_claiming(*pixels), "image/png")
+
+    expected = (
+        "Dimensi gambar terlalu besar (9000 × 9000 piksel)." if pixels[0] == 9_000 else PIXEL_BOMB
+    )
+    client = client_for(pokja_a)
+    pages = [post_new(client, site_a, photos=[bomb()])] + [
+        post_site(client, site_a, **{field: bomb()}) for field in ("photo", "org_chart")
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        assert expected in page.content.decode()
+        assert "Unggah gambar yang valid" not in page.content.decode()
+
+
+def test_the_admin_names_a_pixel_bomb_too(rf, dinas, site_a):
+    from django.contrib import admin
+
+    model_admin = admin.site._registry[KampungKB]
+    request = rf.get("/")
+    request.user = dinas
+    form_class = model_admin.get_form(request, site_a)
+    bomb = upload("bom.png", png_header_claiming(100_000, 100_000), "image/png")
+    form = form_class(data=site_form_data(site_a), files={"org_chart": bomb}, instance=site_a)
+    assert not form.is_valid()
+    assert form.errors["org_chart"] == [PIXEL_BOMB]
 
 
 # --- SK Pokja document ------------------------------------------------------------------

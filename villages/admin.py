@@ -1,8 +1,10 @@
 from django.contrib import admin
+from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from kampungkb.admin import DinasOnlyAdminMixin, ScopedAdminMixin
 
+from .forms import SiteImageField
 from .models import (
     AreaAssignment,
     KampungKB,
@@ -45,6 +47,8 @@ class KampungKBAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ("name", "kelurahan__name", "kelurahan__code")
     autocomplete_fields = ("kelurahan",)
     date_hierarchy = "declared_on"
+    # The portal's messages for a bad picture, not ImageField's generic one.
+    formfield_overrides = {models.ImageField: {"form_class": SiteImageField}}
 
     @admin.display(description=Kecamatan._meta.verbose_name, ordering="kelurahan__kecamatan")
     def kecamatan(self, obj):

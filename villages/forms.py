@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
+from django.core.validators import validate_image_file_extension
 from django.utils.translation import gettext_lazy as _
 
 from kampungkb.forms import DateInput, MonthField
@@ -15,6 +16,13 @@ from .models import (
     ProfileSnapshot,
     age_key,
 )
+from .validators import ImageUploadField
+
+
+class SiteImageField(ImageUploadField):
+    # A site's picture keeps the extension check Django's ImageField made ("foto.html" is
+    # refused by its name); the phone's activity photos are renamed by the browser instead.
+    default_validators = [validate_image_file_extension]
 
 
 class KelurahanChoiceField(forms.ModelChoiceField):
@@ -50,6 +58,7 @@ class KampungKBForm(forms.ModelForm):
             "photo": forms.ClearableFileInput(attrs={"accept": "image/*"}),
             "org_chart": forms.ClearableFileInput(attrs={"accept": "image/*"}),
         }
+        field_classes = {"photo": SiteImageField, "org_chart": SiteImageField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

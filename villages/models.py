@@ -803,6 +803,8 @@ class KKBPKSnapshot(Snapshot):
 
     def clean(self):
         super().clean()
+        if not (self.site_id and self.period):
+            return  # a bad or missing month has its own error; no population can be looked up
         population = self.population()
         if population is None:
             raise ValidationError(

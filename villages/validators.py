@@ -1,5 +1,6 @@
 """Validators shared by site, snapshot and activity uploads."""
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +51,13 @@ def validate_image_file(file):
     finally:
         if pos is not None:
             file.seek(pos)
+
+
+class ImageUploadField(forms.FileField):
+    """The form field of every image upload (site photo, org chart, activity photo): a
+    plain file field, so the image is judged only by :func:`validate_image_file` (run by the
+    model field, or by ``activities.photos``) with its precise messages. Django's ImageField
+    opens the file first and answers a pixel bomb with its generic "not a valid image"."""
 
 
 def validate_document_file(file):
