@@ -5,7 +5,8 @@ from kampungkb.archive import export_archive
 
 class Command(BaseCommand):
     help = (
-        "Write one archive (ZIP) of every row of the database and every uploaded file. "
+        "Write one archive (ZIP) of every row of the database and every file of MEDIA_ROOT "
+        "and PRIVATE_MEDIA_ROOT (activity photos). "
         "Restore it with import_archive, into SQLite or PostgreSQL."
     )
 
