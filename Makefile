@@ -8,7 +8,7 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 
 .DEFAULT_GOAL := help
-.PHONY: help run setup install messages migrate demo test lint fmt makemessages bench clean
+.PHONY: help run setup install messages migrate demo test lint fmt makemessages bench deploy-check clean
 
 help:
 	@echo "make run    - install, migrate, load Tangsel master data + demo data, serve on http://$(HOST):$(PORT)"
@@ -16,6 +16,7 @@ help:
 	@echo "make lint   - ruff"
 	@echo "make makemessages - refresh locale/*/LC_MESSAGES/django.po"
 	@echo "make bench  - load test: gunicorn + PostgreSQL + Locust (see README)"
+	@echo "make deploy-check - the README's deployment on a fresh PostgreSQL database, then gunicorn over real HTTP"
 
 # The venv is rebuilt only when pyproject.toml changes (stamp file).
 $(VENV)/.installed: pyproject.toml
@@ -63,6 +64,12 @@ makemessages: install
 bench: messages
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) bench/loadtest.py $(BENCH_ARGS)
+
+# Production smoke test (deploy/smoke.py): runs the README's Deployment block with the
+# production settings on the database kampungkb_deploycheck (DEPLOY_CHECK_DATABASE_URL),
+# starts gunicorn and fetches the pages, assets and /healthz; drops the database after.
+deploy-check: install
+	$(PY) deploy/smoke.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media/ private_media/ staticfiles/

@@ -5,6 +5,7 @@ Every object comes from ``visible_to`` (404 outside) and every change is checked
 ``managed_by``/``editable_by`` or ``activities.workflow`` (403 outside).
 """
 
+import hashlib
 import uuid
 
 from django import forms
@@ -17,7 +18,8 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.cache import get_conditional_response
+from django.utils.http import quote_etag, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_GET
@@ -429,7 +431,7 @@ class ActivityTransitionView(View):
 # --------------------------------------------------------------------------------------
 # Photo files (never through MEDIA_URL)
 # --------------------------------------------------------------------------------------
-def _photo_response(photo, size, *, public):
+def _photo_response(request, photo, size, *, public):
     field = photo.thumbnail if size == "thumb" and photo.thumbnail else photo.image
     try:
         handle = field.open("rb")
@@ -437,15 +439,23 @@ def _photo_response(photo, size, *, public):
         raise Http404 from None
     response = FileResponse(handle, content_type="image/jpeg")
     response["Content-Disposition"] = f'inline; filename="foto-{photo.pk}.jpg"'
-    response["Cache-Control"] = "public, max-age=3600" if public else "private, max-age=3600"
-    return response
+    # A stored name is random and never reused for other content: it is the version.
+    response["ETag"] = quote_etag(hashlib.sha256(field.name.encode()).hexdigest()[:32])
+    # A scoped photo is asked for again on every view (the scope check runs, then 304 if
+    # unchanged): no proxy keeps it and the browser never shows it without the server's
+    # consent, e.g. after logging out. Public photos may be shared for an hour.
+    response["Cache-Control"] = "public, max-age=3600" if public else "private, no-cache"
+    conditional = get_conditional_response(request, etag=response["ETag"], response=response)
+    if conditional is not response:
+        response.close()
+    return conditional
 
 
 @require_GET
 def photo_file(request, pk, size="full"):
     """A photo of an activity the user may see (any status)."""
     photo = get_object_or_404(ActivityPhoto.objects.visible_to(request.user), pk=pk)
-    return _photo_response(photo, size, public=False)
+    return _photo_response(request, photo, size, public=False)
 
 
 @login_not_required
@@ -453,7 +463,7 @@ def photo_file(request, pk, size="full"):
 def public_photo_file(request, pk, size="full"):
     """A photo the Pokja marked public, of a verified activity of an active site."""
     photo = get_object_or_404(ActivityPhoto.objects.public(), pk=pk)
-    return _photo_response(photo, size, public=True)
+    return _photo_response(request, photo, size, public=True)
 
 
 # --------------------------------------------------------------------------------------

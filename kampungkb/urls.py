@@ -8,7 +8,7 @@ from django.views.static import serve
 
 from villages.urls import public_urlpatterns as villages_public
 
-from . import views
+from . import health, views
 
 handler400 = views.bad_request
 
@@ -18,6 +18,8 @@ admin.site.index_title = "Administrasi"
 
 urlpatterns = [
     path("", views.landing, name="landing"),
+    # The load balancer's probe (no trailing slash: no redirect; exempt from the HTTPS one).
+    path("healthz", health.healthz, name="healthz"),
     path(
         "masuk/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.template import loader
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from villages.models import KampungKB
 from villages.services import sites_by_kecamatan
@@ -16,7 +16,7 @@ from .panels import collect
 
 
 @login_not_required
-@require_GET
+@require_safe  # HEAD too: monitoring tools probe the home page with it
 def landing(request):
     """Public landing page: active sites per kecamatan and counts. No personal data."""
     public_sites = KampungKB.objects.public()

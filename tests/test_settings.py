@@ -12,7 +12,8 @@ def test_indonesian_jakarta_defaults():
     assert settings.TIME_ZONE == "Asia/Jakarta"
     assert settings.USE_TZ is True
     assert settings.AUTH_USER_MODEL == "kampungkb.User"
-    assert "django.contrib.auth.middleware.LoginRequiredMiddleware" in settings.MIDDLEWARE
+    # Django's, asking the view first (kampungkb.middleware): every page still fails closed.
+    assert "kampungkb.middleware.LoginRequiredMiddleware" in settings.MIDDLEWARE
 
 
 def _run_check(extra_env):

@@ -81,6 +81,7 @@ class Rule:
 # URL name (``namespace:name``) or, for unnamed patterns, the full route → Rule.
 CLASSIFICATION = {
     "landing": Rule(PUBLIC),
+    "healthz": Rule(PUBLIC),
     "login": Rule(LOGIN_PAGE),
     "logout": Rule(PUBLIC_POST),
     "password_change": Rule(LOGIN),

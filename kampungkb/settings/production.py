@@ -27,6 +27,9 @@ STORAGES = {
 }
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# A load balancer probes /healthz over plain HTTP on the private network; the Host header
+# is still checked (ALLOWED_HOSTS), so the probe must send the portal's host name.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     BEHIND_REVERSE_PROXY = True  # login throttling counts the proxy's X-Forwarded-For
