@@ -1,0 +1,169 @@
+"""End to end with a real Celery worker: a separate ``celery -A kampungkb worker`` process
+against the machine's Redis (127.0.0.1:6379, db 5) and the test database.
+
+The worker is another process, so it must see what the test wrote: the data is committed
+(a transactional test) and the worker connects to the same test database. An in-memory
+SQLite test database cannot be shared with another process, so these tests run on
+PostgreSQL (CI's second run) and skip on SQLite, as they skip on a machine where no Redis
+answers (like the browser tests without Chromium).
+"""
+
+import datetime
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from jobs.models import Job
+from kampungkb.celery import app as celery_app
+from kampungkb.models import Notification
+from kampungkb.settings.base import BASE_DIR
+from reports.models import QualityScore
+
+from . import factories as f
+
+# Committed data (the worker reads it); the master data the migrations loaded is put back
+# after the flush, for the tests that follow.
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 5
+BROKER_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
+D = datetime.date
+
+
+def redis_answers() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis(REDIS_HOST, REDIS_PORT, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+def database_url(settings_dict) -> str:
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(settings_dict.get("PASSWORD") or "", safe="")
+    auth = f"{user}:{password}@" if password else f"{user}@" if user else ""
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+def wait_for(predicate, timeout=90, what="condition", log=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.3)
+    tail = log.read_text()[-6000:] if log and log.exists() else ""
+    pytest.fail(f"{what} not reached in {timeout} s. Worker log:\n{tail}")
+
+
+@pytest.fixture
+def worker(settings, tmp_path):
+    """A worker process consuming a queue of its own (no other test or helper's worker
+    takes these tasks), and this process sending to it instead of running tasks eagerly."""
+    # CI sets REQUIRE_WORKER_TESTS for its PostgreSQL run: there a skip is a failure.
+    skip = pytest.fail if os.environ.get("REQUIRE_WORKER_TESTS") else pytest.skip
+    if not redis_answers():
+        skip(f"no Redis answers at {REDIS_HOST}:{REDIS_PORT} (start redis-server)")
+    if connection.vendor != "postgresql":
+        skip(
+            "the worker process cannot see the in-memory SQLite test database: "
+            "run with DATABASE_URL=postgres://..."
+        )
+    queue = f"kkb-test-{uuid.uuid4().hex[:12]}"
+    log = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kampungkb.settings",
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "CELERY_BROKER_URL": BROKER_URL,
+        "CELERY_QUEUE": queue,  # also where the worker's own tasks (e-mail) go
+        "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "LOG_LEVEL": "INFO",
+    }
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "kampungkb", "worker",
+             "--concurrency", "1", "--loglevel", "INFO", "--without-gossip",
+             "--without-mingle", "--hostname", f"{queue}@%h"],
+            cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.task_always_eager, conf.task_default_queue
+    conf.broker_url, conf.task_always_eager, conf.task_default_queue = BROKER_URL, False, queue
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    try:
+        yield {"process": process, "log": log}
+    finally:
+        conf.broker_url, conf.task_always_eager, conf.task_default_queue = saved
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+        process.terminate()  # warm shutdown
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        import redis
+
+        redis.Redis(REDIS_HOST, REDIS_PORT, db=REDIS_DB).delete(queue)
+
+
+def test_a_job_started_on_the_web_is_run_by_the_worker_and_followed_to_done(
+    worker, client_for, dinas, site_a
+):
+    client = client_for(dinas)
+    response = client.post(reverse("jobs:recompute"), {"first": "2024-01", "last": "2024-03"})
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    # Sent to the worker, not run here: the request returned before the work was done
+    # (the worker needs seconds to start).
+    assert job.state in (Job.State.QUEUED, Job.State.RUNNING)
+    url = reverse("jobs:detail", args=[job.pk])
+    htmx = {"HX-Request": "true"}
+    wait_for(
+        lambda: "hx-trigger" not in client.get(url, headers=htmx).content.decode(),
+        what="the job page to stop polling",
+        log=worker["log"],
+    )
+    job.refresh_from_db()
+    assert (job.state, job.done, job.total) == (Job.State.DONE, 3, 3), job.error
+    assert job.summary == {"months": 3, "rows": 3}
+    assert job.started_at and job.finished_at
+    assert QualityScore.objects.filter(site=site_a, period=D(2024, 3, 1)).exists()
+    assert "reports.tasks.recompute_months_job" in worker["log"].read_text()
+    # The owner is told in the inbox, and the e-mail is sent by the worker's mail task.
+    note = Notification.objects.get(recipient=dinas)
+    assert note.link == url and "Tugas selesai" in note.subject
+    wait_for(
+        lambda: "Tugas selesai: Hitung ulang kualitas" in worker["log"].read_text(),
+        what="the notification e-mail (console backend)",
+        log=worker["log"],
+    )
+
+
+def test_a_verified_activity_is_recomputed_by_the_worker(worker, site_a):
+    month = timezone.localdate().replace(day=1)
+    activity = f.ActivityFactory(site=site_a, date=month, status="submitted")
+    activity.status = "verified"
+    activity.save()  # autocommit: the recompute is queued at once
+
+    def counted():
+        row = QualityScore.objects.filter(site=site_a, period=month).first()
+        return row is not None and row.activity_count == 1
+
+    wait_for(counted, what="the worker's recompute of the site", log=worker["log"])
+    assert "reports.tasks.recompute_site" in worker["log"].read_text()
