@@ -14,10 +14,12 @@ raises :class:`JobFailed` with a message for the user::
 
 from __future__ import annotations
 
+import datetime
 import logging
 import time
 
 import celery
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -49,20 +51,31 @@ class JobFailed(Exception):
 def start_job(user, kind: str, params: dict, task) -> Job:
     """Create the job and queue ``task`` for it once the transaction commits. Raises
     :class:`JobAlreadyRunning` while the same job of this user is unfinished."""
+    key = params_key(params)
+    # A job left unfinished for longer than the broker would take to deliver it again
+    # was lost (Redis restarted without its tasks): it no longer blocks a new start.
+    stale = timezone.now() - datetime.timedelta(seconds=stale_after_seconds())
+    for lost in Job.objects.unfinished().filter(
+        owner=user, kind=kind, params_key=key, created_at__lt=stale
+    ):
+        _finish(
+            lost,
+            Job.State.FAILED,
+            error=_("The task was lost and did not finish; it was started again."),
+        )
     try:
         with transaction.atomic():
-            job = Job.objects.create(
-                owner=user, kind=kind, params=params, params_key=params_key(params)
-            )
+            job = Job.objects.create(owner=user, kind=kind, params=params, params_key=key)
     except IntegrityError:
-        running = (
-            Job.objects.unfinished()
-            .filter(owner=user, kind=kind, params_key=params_key(params))
-            .first()
-        )
+        running = Job.objects.unfinished().filter(owner=user, kind=kind, params_key=key).first()
         raise JobAlreadyRunning(running) from None
     transaction.on_commit(lambda: _send(task, job.pk))
     return job
+
+
+def stale_after_seconds() -> int:
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    return options.get("visibility_timeout", 3600) + 3600
 
 
 def _send(task, job_id):

@@ -122,6 +122,17 @@ def test_an_identical_job_is_refused_while_one_is_unfinished(pokja_a, pokja_b):
     assert Job.objects.count() == 4
 
 
+def test_a_job_lost_by_the_broker_does_not_block_a_new_start(pokja_a):
+    lost = start_job(pokja_a, Job.Kind.EXPORT, {"n": 1}, count_job)
+    Job.objects.filter(pk=lost.pk).update(
+        state=Job.State.RUNNING, created_at=timezone.now() - datetime.timedelta(hours=6)
+    )
+    again = start_job(pokja_a, Job.Kind.EXPORT, {"n": 1}, count_job)
+    lost.refresh_from_db()
+    assert lost.state == Job.State.FAILED and "hilang" in lost.error
+    assert again.state == Job.State.QUEUED
+
+
 # --- Pages ------------------------------------------------------------------------------
 def finished_job(owner, name="hasil.csv", content=b"a;b\n1;2\n", **fields):
     job = Job.objects.create(owner=owner, kind=Job.Kind.EXPORT, state=Job.State.DONE, **fields)
