@@ -12,6 +12,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
 
 from .background import enqueue_on_commit
 from .models import Notification
@@ -46,7 +47,13 @@ def notify(recipients, *, subject: str, body: str, link: str, event_key: str, em
         for pk in sorted(users)
         if pk not in already
     ]
-    Notification.objects.bulk_create(created)
+    try:
+        with transaction.atomic():
+            Notification.objects.bulk_create(created)
+    except IntegrityError:
+        # Another process (a second worker, a double submit) notified some of them since
+        # the check above: keep the rows this one inserts, so nobody gets two e-mails.
+        created = [n for n in created if _insert_once(n)]
     emailed = [(n.recipient_id, n.event_key) for n in created if n.emailed]
     if emailed:
         from .tasks import send_notification_emails
@@ -54,6 +61,15 @@ def notify(recipients, *, subject: str, body: str, link: str, event_key: str, em
         # Identified by (recipient, event): bulk_create gives no ids on every database.
         enqueue_on_commit(send_notification_emails, event_key, [pk for pk, _ in emailed])
     return created
+
+
+def _insert_once(notification: Notification) -> bool:
+    try:
+        with transaction.atomic():
+            notification.save()
+    except IntegrityError:
+        return False
+    return True
 
 
 def email_message(notification: Notification) -> EmailMessage:

@@ -1,9 +1,10 @@
-"""Background tasks of the portal itself: notification e-mails."""
+"""Background tasks of the portal itself: notification e-mails and reminders."""
 
 import logging
 
 from celery import shared_task
 from django.core.mail import get_connection
+from django.db import InterfaceError, OperationalError
 
 from .models import Notification
 
@@ -41,3 +42,12 @@ def send_notification_emails(self, event_key: str, recipient_ids: list[int]):
         raise self.retry(
             args=[event_key, remaining], exc=exc, countdown=60 * 2**self.request.retries
         ) from exc
+
+
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=60, max_retries=5)
+def send_reminders() -> dict:
+    """The daily reminders (beat, 07:00 WIB): each is sent once per recipient and event,
+    so a retry or a second run sends nothing twice."""
+    from activities.reminders import send_all
+
+    return send_all()

@@ -167,3 +167,29 @@ def test_a_verified_activity_is_recomputed_by_the_worker(worker, site_a):
 
     wait_for(counted, what="the worker's recompute of the site", log=worker["log"])
     assert "reports.tasks.recompute_site" in worker["log"].read_text()
+
+
+def test_the_daily_reminders_run_in_the_worker_once(worker, site_a, opd_x, opd_x_agency):
+    from activities.models import Usulan
+    from kampungkb.tasks import send_reminders
+
+    f.UsulanFactory(
+        site=site_a,
+        opd=opd_x_agency,
+        status=Usulan.Status.SUBMITTED,
+        due_on=timezone.localdate() - datetime.timedelta(days=1),
+    )
+    send_reminders.delay()
+    send_reminders.delay()  # a second run (or a second worker): nothing twice
+
+    def both_ran():
+        return worker["log"].read_text().count("kampungkb.tasks.send_reminders[") >= 4
+
+    wait_for(both_ran, what="two reminder runs (received and succeeded)", log=worker["log"])
+    wait_for(
+        lambda: "Usulan menunggu jawaban Anda" in worker["log"].read_text(),
+        what="the reminder e-mail",
+        log=worker["log"],
+    )
+    assert Notification.objects.filter(recipient=opd_x).count() == 1
+    assert worker["log"].read_text().count("Usulan menunggu jawaban Anda") == 1

@@ -287,9 +287,11 @@ def test_the_recompute_task_gives_the_same_rows_when_run_twice(site_a):
 def test_every_scheduled_task_exists():
     registered = set(celery_app.tasks)
     schedule = settings.CELERY_BEAT_SCHEDULE
-    assert {"reports.tasks.recompute_this_month", "jobs.tasks.delete_old_results"} == {
-        entry["task"] for entry in schedule.values()
-    }
+    assert {
+        "reports.tasks.recompute_this_month",
+        "jobs.tasks.delete_old_results",
+        "kampungkb.tasks.send_reminders",
+    } == {entry["task"] for entry in schedule.values()}
     assert {entry["task"] for entry in schedule.values()} <= registered
 
 
@@ -310,6 +312,23 @@ def test_notification_emails_are_sent_by_a_task_after_commit(
     callbacks[0]()
     assert sorted(m.to[0] for m in mail.outbox) == sorted([pokja_a.email, pokja_b.email])
     assert mail.outbox[0].body.endswith("/dasbor/\n")
+
+
+def test_a_concurrent_sender_does_not_make_anyone_notified_twice(
+    pokja_a, pokja_b, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Two workers running the same reminder: the second's check ran before the first's
+    rows existed. The unique (recipient, event) decides; only new rows are e-mailed."""
+    Notification.objects.create(recipient=pokja_a, subject="Uji", event_key="t-race")
+    monkeypatch.setattr(Notification.objects, "filter", lambda **kw: Notification.objects.none())
+    with django_capture_on_commit_callbacks() as callbacks:
+        created = notify([pokja_a, pokja_b], subject="Uji", body="", link="", event_key="t-race")
+    monkeypatch.undo()
+    for callback in callbacks:
+        callback()
+    assert [n.recipient_id for n in created] == [pokja_b.pk]
+    assert [m.to for m in mail.outbox] == [[pokja_b.email]]
+    assert Notification.objects.count() == 2
 
 
 def test_a_mail_server_down_keeps_the_inbox_message(

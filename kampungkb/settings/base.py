@@ -277,6 +277,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.recompute_this_month",
         "schedule": crontab(hour=1, minute=15),
     },
+    # Missing monthly reports (on the 1st and 3rd), SK Pokja about to expire, overdue
+    # usulan: each reminder once per recipient and event (activities.reminders).
+    "send-reminders": {
+        "task": "kampungkb.tasks.send_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
     # Job result files (exports) are kept JOB_RESULT_DAYS days.
     "delete-old-job-results": {
         "task": "jobs.tasks.delete_old_results",
