@@ -5,7 +5,9 @@ message), so running one twice, or late, gives the same rows; a database error (
 dropped connection, a deadlock with another recompute) is retried with backoff.
 """
 
+import csv
 import datetime
+import io
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -60,9 +62,17 @@ def recompute_months_job(self, job) -> dict:
     first = datetime.date.fromisoformat(job.params["first"] + "-01")
     last = datetime.date.fromisoformat(job.params["last"] + "-01")
     todo = list(months(first, min(last, timezone.localdate().replace(day=1))))
-    rows = 0
+    written = []
     self.progress(0, len(todo), force=True)
     for done, month in enumerate(todo, start=1):
-        rows += recompute(month, month)
+        written.append((month, recompute(month, month)))
         self.progress(done, force=True)
-    return {"months": len(todo), "rows": rows}
+    # The record of what was rewritten, month by month (a CSV the Dinas can keep).
+    out = io.StringIO()
+    csv.writer(out, delimiter=";").writerows(
+        [("bulan", "baris"), *((f"{month:%Y-%m}", n) for month, n in written)]
+    )
+    self.save_result(
+        f"hitung-ulang-{job.params['first']}-{job.params['last']}.csv", out.getvalue().encode()
+    )
+    return {"months": len(todo), "rows": sum(n for _month, n in written)}

@@ -10,12 +10,16 @@ answers (like the browser tests without Chromium).
 
 import datetime
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from django.db import connection
@@ -106,7 +110,7 @@ def worker(settings, tmp_path):
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     try:
-        yield {"process": process, "log": log}
+        yield {"process": process, "log": log, "queue": queue}
     finally:
         conf.broker_url, conf.task_always_eager, conf.task_default_queue = saved
         celery_app._pool = None
@@ -193,3 +197,129 @@ def test_the_daily_reminders_run_in_the_worker_once(worker, site_a, opd_x, opd_x
     )
     assert Notification.objects.filter(recipient=opd_x).count() == 1
     assert worker["log"].read_text().count("Usulan menunggu jawaban Anda") == 1
+
+
+# --- Two web processes and one worker (issue 20, item 7) --------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Browser:
+    """A cookie-keeping HTTP client (no redirects followed) for a web process."""
+
+    def __init__(self, cookies):
+        self.cookies = dict(cookies)
+
+    def request(self, url, data=None, headers=None):
+        body = urlencode(data).encode() if data is not None else None
+        req = urllib.request.Request(url, data=body, headers=headers or {})  # noqa: S310 (http://127.0.0.1 only)
+        req.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            response = opener.open(req, timeout=30)
+        except urllib.error.HTTPError as exc:
+            response = exc
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name] = rest.split(";", 1)[0]
+        return response.status, response.headers, response.read()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@pytest.fixture
+def two_web_processes(worker, settings, tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kampungkb.settings",
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "CELERY_BROKER_URL": BROKER_URL,
+        "CELERY_QUEUE": worker["queue"],
+        "CACHE_URL": "redis://127.0.0.1:6379/6",  # one cache for every process
+        "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),  # shared storage
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    processes, urls = [], []
+    try:
+        for name in ("a", "b"):
+            port = free_port()
+            log = open(tmp_path / f"web-{name}.log", "wb")  # noqa: SIM115 (closed below)
+            processes.append(
+                (
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "gunicorn",
+                            "kampungkb.wsgi",
+                            "--workers",
+                            "1",
+                            "--bind",
+                            f"127.0.0.1:{port}",
+                        ],
+                        cwd=BASE_DIR,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    ),  # fmt: skip
+                    log,
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+        for url in urls:
+            wait_for(lambda u=url: _answers(u), what=f"gunicorn at {url}", timeout=60)
+        yield urls
+    finally:
+        for process, log in processes:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+            log.close()
+
+
+def _answers(url) -> bool:
+    try:
+        with urllib.request.urlopen(url + reverse("login"), timeout=5) as response:  # noqa: S310
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def test_a_job_started_on_one_web_process_is_followed_and_downloaded_on_another(
+    two_web_processes, worker, dinas, site_a, client
+):
+    web_a, web_b = two_web_processes
+    client.force_login(dinas)  # a session in the database, valid on every process
+    browser = Browser({"sessionid": client.cookies["sessionid"].value})
+    status, _, page = browser.request(web_a + reverse("jobs:recompute"))
+    assert status == 200
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+    status, headers, _ = browser.request(
+        web_a + reverse("jobs:recompute"),
+        {"csrfmiddlewaretoken": token, "first": "2024-01", "last": "2024-02"},
+    )
+    assert status == 302, status
+    job_url = headers["Location"]
+    assert job_url == Job.objects.get().get_absolute_url()
+
+    def finished_on_b():
+        status, _, body = browser.request(web_b + job_url, headers={"HX-Request": "true"})
+        return status == 200 and b"hx-trigger" not in body
+
+    wait_for(finished_on_b, what="the job to finish, seen from web process B", log=worker["log"])
+    status, _, body = browser.request(web_b + job_url)
+    assert status == 200 and b"Selesai" in body
+    status, headers, content = browser.request(
+        web_b + reverse("jobs:download", args=[Job.objects.get().pk])
+    )
+    assert status == 200 and headers["Cache-Control"] == "private, no-store"
+    assert content.decode().splitlines() == ["bulan;baris", "2024-01;1", "2024-02;1"]

@@ -230,6 +230,13 @@ def test_the_dinas_recomputes_months_as_a_job(
     assert (job.kind, job.state, job.done, job.total) == ("recompute", "done", 3, 3)
     assert job.summary == {"months": 3, "rows": 3}
     assert QualityScore.objects.filter(site=site_a, period=D(2024, 2, 1)).exists()
+    assert job.result_name == "hitung-ulang-2024-01-2024-03.csv"
+    assert job.result_file.read().decode().splitlines() == [
+        "bulan;baris",
+        "2024-01;1",
+        "2024-02;1",
+        "2024-03;1",
+    ]
 
 
 def test_a_second_identical_recompute_is_refused_with_a_message(client_for, dinas):
