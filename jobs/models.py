@@ -49,7 +49,12 @@ def result_upload_to(instance, filename):
     return f"jobs/{instance.created_at:%Y/%m}/{instance.pk}-{filename}"
 
 
-# Labels of the summary keys the portal's jobs write (others are shown as they are).
+# Labels of the parameter and summary keys the portal's jobs use (others are shown as
+# they are).
+PARAM_LABELS = {
+    "first": _("From month"),
+    "last": _("To month"),
+}
 SUMMARY_LABELS = {
     "months": _("Months"),
     "rows": _("Rows written"),
@@ -118,6 +123,9 @@ class Job(ChoiceLabelsMixin, models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state not in self.UNFINISHED
+
+    def param_items(self):
+        return [(PARAM_LABELS.get(key, key), value) for key, value in self.params.items()]
 
     def summary_items(self):
         """The summary as (label, value) pairs, labelled in the user's language."""

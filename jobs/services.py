@@ -97,6 +97,8 @@ class JobTask(celery.Task):
     delivered again) and starts over, so a job's work must be safe to redo."""
 
     abstract = True
+    # The job being run; a task object runs one job at a time in a process (the prefork
+    # and solo pools; not the threads pool).
     job: Job | None = None
 
     def __call__(self, job_id, *args, **kwargs):

@@ -8,9 +8,12 @@ import os
 
 import pytest
 from celery import shared_task
+from celery.exceptions import Retry
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.files.base import ContentFile
+from django.core.mail.backends import locmem
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +23,7 @@ from jobs.tasks import delete_old_results
 from kampungkb.celery import app as celery_app
 from kampungkb.models import Notification
 from kampungkb.notifications import notify
+from kampungkb.tasks import send_notification_emails
 from reports.models import QualityScore
 from reports.recompute import recompute_all
 from reports.tasks import recompute_site
@@ -409,3 +413,38 @@ def test_broker_down_a_job_fails_with_a_message_instead_of_waiting_forever(
     assert job.state == Job.State.FAILED and "tidak tersedia" in job.error
     # It may be started again once the broker is back.
     start_job(pokja_a, Job.Kind.EXPORT, {"n": 1}, count_job)
+
+
+class FlakyMail(locmem.EmailBackend):
+    """Fails its second send: a mail server that drops mid-batch."""
+
+    calls = 0
+
+    def send_messages(self, messages):
+        FlakyMail.calls += 1
+        if FlakyMail.calls == 2:
+            raise ConnectionRefusedError("SMTP down")
+        return super().send_messages(messages)
+
+
+def test_a_mail_failure_is_retried_for_the_recipients_not_reached_yet(
+    pokja_a, pokja_b, member_a, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyMail"
+    FlakyMail.calls = 0
+    with django_capture_on_commit_callbacks():  # the task is called below, as a worker would
+        notify([pokja_a, pokja_b, member_a], subject="Uji", body="", link="", event_key="t-4")
+    ids = sorted([pokja_a.pk, pokja_b.pk, member_a.pk])
+    send_notification_emails.push_request(called_directly=False, is_eager=False, retries=0)
+    try:
+        with pytest.raises(Retry) as retried:
+            send_notification_emails.run("t-4", ids)
+    finally:
+        send_notification_emails.pop_request()
+    # The first recipient got it before the failure; the retry carries the other two only
+    # (run here at once: no broker), so nobody gets it twice.
+    assert list(retried.value.sig.args) == ["t-4", ids[1:]]
+    assert retried.value.when == 60  # backoff: 1 min, then 2, 4 ...
+    User = get_user_model()
+    emails = [User.objects.get(pk=pk).email for pk in ids]
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(emails)
