@@ -243,6 +243,7 @@ CELERY_TASK_EAGER_PROPAGATES = True  # an eager task's error reaches the caller 
 # What a user sees of a job is the portal's own jobs.Job row (owner, scope, progress,
 # result file); Celery's result backend is not used.
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = None  # no result backend: no backend_cleanup task in beat
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
