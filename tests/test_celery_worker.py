@@ -123,7 +123,9 @@ def worker(settings, tmp_path):
             process.wait(timeout=10)
         import redis
 
-        redis.Redis(REDIS_HOST, REDIS_PORT, db=REDIS_DB).delete(queue)
+        redis.Redis(REDIS_HOST, REDIS_PORT, db=REDIS_DB).delete(
+            queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+        )
 
 
 def test_a_job_started_on_the_web_is_run_by_the_worker_and_followed_to_done(
