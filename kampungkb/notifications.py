@@ -3,16 +3,18 @@
 
 A notification is created once per (recipient, event): ``event_key`` names the event (for
 example one usulan status change), and a unique constraint keeps a retry or a double submit
-from notifying anyone twice. E-mails leave only after the transaction commits, so a change
-that is rolled back sends nothing.
+from notifying anyone twice. E-mails are sent by a background task (retried while the
+mail server does not answer) queued after the transaction commits, so a change that is
+rolled back sends nothing and a slow mail server never holds up the request.
 """
 
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
 
+from .background import enqueue_on_commit
 from .models import Notification
 
 logger = logging.getLogger(__name__)
@@ -45,23 +47,36 @@ def notify(recipients, *, subject: str, body: str, link: str, event_key: str, em
         for pk in sorted(users)
         if pk not in already
     ]
-    Notification.objects.bulk_create(created)
-    messages = [
-        EmailMessage(
-            subject=f"[{settings.PORTAL_NAME}] {subject}",
-            body=f"{body}\n\n{absolute_url(link)}\n" if link else body,
-            to=[users[n.recipient_id].email],
-        )
-        for n in created
-        if n.emailed
-    ]
-    if messages:
-        transaction.on_commit(lambda: _send(messages), robust=True)
+    try:
+        with transaction.atomic():
+            Notification.objects.bulk_create(created)
+    except IntegrityError:
+        # Another process (a second worker, a double submit) notified some of them since
+        # the check above: keep the rows this one inserts, so nobody gets two e-mails.
+        created = [n for n in created if _insert_once(n)]
+    emailed = [(n.recipient_id, n.event_key) for n in created if n.emailed]
+    if emailed:
+        from .tasks import send_notification_emails
+
+        # Identified by (recipient, event): bulk_create gives no ids on every database.
+        enqueue_on_commit(send_notification_emails, event_key, [pk for pk, _ in emailed])
     return created
 
 
-def _send(messages):
+def _insert_once(notification: Notification) -> bool:
     try:
-        get_connection().send_messages(messages)
-    except OSError:  # SMTP down: the inbox still has the message
-        logger.exception("Could not send %d notification e-mails", len(messages))
+        with transaction.atomic():
+            notification.save()
+    except IntegrityError:
+        return False
+    return True
+
+
+def email_message(notification: Notification) -> EmailMessage:
+    link = notification.link
+    body = f"{notification.body}\n\n{absolute_url(link)}\n" if link else notification.body
+    return EmailMessage(
+        subject=f"[{settings.PORTAL_NAME}] {notification.subject}",
+        body=body,
+        to=[notification.recipient.email],
+    )

@@ -19,6 +19,8 @@ DINAS_EXTRA = (
     "axes.view_accessattempt",
     "axes.delete_accessattempt",
     "axes.view_accesslog",
+    # Every background job, read-only (jobs.admin).
+    "jobs.view_job",
 )
 
 # OPD coordinators: read the registry, manage their own agency's records.

@@ -42,6 +42,7 @@ urlpatterns = [
     path("kegiatan/", include("activities.urls")),
     path("laporan/", include("reports.urls")),
     path("usulan/", include("activities.usulan_urls")),
+    path("tugas/", include("jobs.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path(
         "jsi18n/",

@@ -11,8 +11,10 @@
   rebuilds it; rows deleted here (a site deactivated, re-dated or deleted) and a
   kecamatan moved to another city rebuild their cities' summary after commit.
 
-Recomputes run once per site after the transaction commits (``on_commit``), so a request
-that saves several things recomputes each site once. Work left pending by a rolled-back
+Recomputes are queued once per site after the transaction commits (``on_commit``), so a
+request that saves several things recomputes each site once, and a worker does it
+(``reports.tasks``): the request does not wait for it. With the broker down the request
+does it itself, as before (slower, nothing lost). Work left pending by a rolled-back
 transaction is dropped by the next transaction that schedules any (a recompute only ever
 rebuilds rows from what is in the database, so it would be harmless but wasted).
 """
@@ -33,6 +35,7 @@ from django.utils import timezone
 
 from activities.models import Activity
 from kampungkb import derived
+from kampungkb.background import enqueue_or_run
 from villages.models import (
     KampungKB,
     Kecamatan,
@@ -84,13 +87,17 @@ def _flush():
 
 
 def _run(site_id, ranges):
-    from .recompute import recompute
+    """Queue the site's recompute (a worker runs it; without a broker it runs here)."""
+    from .tasks import recompute_site
 
     current = timezone.localdate().replace(day=1)
     # Merge the ranges: an open range (None) reaches the current month.
     first = min(r[0] for r in ranges)
     last = max((r[1] or current) for r in ranges)
-    recompute(first, min(last, current), site_ids=[site_id])
+    # Up to the current month: left open, so a task run after a month's end includes it.
+    enqueue_or_run(
+        recompute_site, site_id, first.isoformat(), None if last >= current else last.isoformat()
+    )
 
 
 # --------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ deactivated, re-dated or deleted, or a kecamatan changes city. ``recompute_quali
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -157,4 +158,8 @@ def rebuild_on_commit(kota_ids) -> None:
     same commit)."""
     kota_ids = {k for k in kota_ids if k is not None}
     if kota_ids:
-        transaction.on_commit(lambda: rebuild(kota_ids=kota_ids))
+        from kampungkb.background import enqueue_or_run
+
+        from .tasks import rebuild_summary
+
+        transaction.on_commit(functools.partial(enqueue_or_run, rebuild_summary, sorted(kota_ids)))

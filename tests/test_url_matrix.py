@@ -26,11 +26,13 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.http import urlencode
 
 from activities.models import Activity, ActivityPhoto, ImportBatch, PokjaMember, Usulan
+from jobs.models import Job
 from kampungkb.models import Notification
 from kampungkb.settings.base import BASE_DIR
 from reports.recompute import recompute
@@ -66,6 +68,8 @@ from .url_classes import (
     IMPORT_TEMPLATE,
     IMPORTS_PENDING,
     IMPORTS_READ,
+    JOB_READ,
+    JOBS_READ,
     LOGIN,
     LOGIN_ACTION,
     LOGIN_LIST,
@@ -97,7 +101,7 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "dinas", "pokja_a", "member_a", "pokja_b", "viewer_b", "opd_x", "opd_y"]
 ADMIN_MODEL_VIEWS = ("changelist", "add", "change", "delete", "history", "simple_history")
-DOMAIN_APPS = ("villages", "activities", "reports", "kampungkb", "auth")
+DOMAIN_APPS = ("villages", "activities", "reports", "kampungkb", "auth", "jobs")
 
 # Who may see the people of a site (names, phones): not the OPD coordinators.
 MEMBERS_READ = {
@@ -135,6 +139,7 @@ LOGIN_REQUIRED = {
     IMPORT_TEMPLATE,
     IMPORT_READ,
     IMPORT_ACTION,
+    JOB_READ,
     *FORM_ROLES,
     *ACTIVITY_ACTIONS,
 }
@@ -299,6 +304,18 @@ def world(cast, site_a, site_b, site_c, site_inactive, opd_x_agency, opd_y_agenc
             content=content,
         )
         markers.append((file_name, lambda r, n=name: n in IMPORTS_READ.get(r, ())))
+    jobs = {}
+    for name, role in (("job_pokja_a", "pokja_a"), ("job_opd_y", "opd_y")):
+        job = Job.objects.create(
+            owner=cast[role], kind=Job.Kind.EXPORT, state=Job.State.DONE, params={"n": name}
+        )
+        file_name = f"hasil-rahasia-{role}.csv"
+        job.result_file.save(file_name, ContentFile(f"Isi Rahasia {role}".encode()))
+        job.result_name = file_name
+        job.save()
+        jobs[name] = job
+        for marker in (file_name, f"Isi Rahasia {role}"):
+            markers.append((marker, lambda r, n=name: n in JOBS_READ.get(r, ())))
     # Quality rows of the last complete month (the classification and comparison need one).
     month = last_due_month()
     recompute(month, month)
@@ -310,6 +327,7 @@ def world(cast, site_a, site_b, site_c, site_inactive, opd_x_agency, opd_y_agenc
         **usulan,
         **notes,
         **batches,
+        **jobs,
         "opd_x_agency": opd_x_agency,
         "opd_y_agency": opd_y_agency,
         "user_pokja_a": cast["pokja_a"],
@@ -453,6 +471,8 @@ def expected_get(access, role, site):
         return {200} if site in IMPORT_KINDS[role] else {404}
     if access == IMPORT_READ:
         return {200} if site in IMPORTS_READ.get(role, ()) else {404}
+    if access == JOB_READ:
+        return {200} if site in JOBS_READ.get(role, ()) else {404}
     raise AssertionError(f"no expectation for {access}")
 
 
@@ -497,7 +517,7 @@ def expected_post(access, role, site):
         return ({405} if site in SITES_READ[role] else {404}), False
     if access == LOGIN_ACTION:
         return {302}, True  # about the user's own rows
-    if access in (COMPARE_EXPORT, ACTIVITY_READ, PHOTO_READ, IMPORT_READ):
+    if access in (COMPARE_EXPORT, ACTIVITY_READ, PHOTO_READ, IMPORT_READ, JOB_READ):
         return {405}, False
     if access in FORM_ROLES:
         # The permitted roles post an empty form: errors, nothing saved.

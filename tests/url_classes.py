@@ -64,6 +64,7 @@ NOTIFICATION_OPEN = "notification-open"  # the recipient only
 IMPORT_TEMPLATE = "import-template"  # IMPORT_KINDS
 IMPORT_READ = "import-read"  # IMPORTS_READ
 IMPORT_ACTION = "import-action"  # POST-only; IMPORTS_PENDING (the uploader, while checked)
+JOB_READ = "job-read"  # JOBS_READ: a background job's page and result file
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,11 @@ CLASSIFICATION = {
     "coordination:import-detail": Rule(IMPORT_READ, pk="import_batch"),
     "coordination:import-commit": Rule(IMPORT_ACTION, pk="import_batch"),
     "coordination:import-cancel": Rule(IMPORT_ACTION, pk="import_batch"),
+    # Background jobs.
+    "jobs:list": Rule(LOGIN_LIST),
+    "jobs:detail": Rule(JOB_READ, pk="job"),
+    "jobs:download": Rule(JOB_READ, pk="job"),
+    "jobs:recompute": Rule(DINAS),
 }
 
 # Object kinds that fill URL kwargs: keys of ``world["objects"]`` in tests/test_url_matrix.py
@@ -171,6 +177,7 @@ OBJECT_KINDS = {
     "usulan": ["usulan_a_to_x", "usulan_y_to_c", "usulan_a_to_x_done"],
     "notification": ["note_dinas", "note_pokja_a", "note_viewer_b", "note_opd_x"],
     "import_batch": ["batch_pokja_a", "batch_opd_y"],
+    "job": ["job_pokja_a", "job_opd_y"],
     "import_kind": ["members", "activities", "programs"],
     "fmt": ["csv"],  # the XLSX export is the same view (and its zipped body hides markers)
     "site_pair": [("site_a", "site_b"), ("site_b", "site_c"), ("site_a", "site_inactive")],
@@ -296,3 +303,9 @@ IMPORTS_READ = {
     "opd_y": {"batch_opd_y"},
 }
 IMPORTS_PENDING = {"pokja_a": {"batch_pokja_a"}, "opd_y": {"batch_opd_y"}}
+# Background jobs (each finished, with a result file): the owner's; the Dinas reads all.
+JOBS_READ = {
+    "dinas": {"job_pokja_a", "job_opd_y"},
+    "pokja_a": {"job_pokja_a"},
+    "opd_y": {"job_opd_y"},
+}

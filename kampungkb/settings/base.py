@@ -8,6 +8,7 @@ import datetime
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +32,7 @@ INSTALLED_APPS = [
     "villages",
     "activities",
     "reports",
+    "jobs",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -230,3 +232,64 @@ PORTAL_CITY = "Kota Tangerang Selatan"
 # reporting cadence, the sustainability timeline and the monthly quality rows start here
 # (no site owes reports from before the portal existed).
 REPORTING_SINCE = datetime.date.fromisoformat(env("REPORTING_SINCE", default="2024-01-01"))
+
+# --- Background jobs (Celery) ---------------------------------------------------------
+# The broker, e.g. redis://127.0.0.1:6379/0. Empty (development, tests): every task runs
+# eagerly inside the process that sends it, so `make run` and `make test` need no broker.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# The queue the portal sends to and its workers consume: another name lets two portals
+# (or a test's own worker) share one Redis without taking each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="kampungkb")
+CELERY_TASK_EAGER_PROPAGATES = True  # an eager task's error reaches the caller (and tests)
+# What a user sees of a job is the portal's own jobs.Job row (owner, scope, progress,
+# result file); Celery's result backend is not used.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = None  # no result backend: no backend_cleanup task in beat
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# A task is acknowledged when it ends, not when it starts: a worker killed in the middle
+# (deploy, OOM) leaves it to be delivered again, and every task is written to be rerun
+# from the start. One task at a time per process: a long job does not hold others back.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis redelivers an unacknowledged task after this many seconds: longer than the
+# longest task (a national export), or it would run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=4 * 60 * 60),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+# Sending a task while the broker is down fails within about a second (the request then
+# goes on without it, see kampungkb.background), instead of blocking a web worker.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    # The current month's quality rows and their per-city summary (what
+    # `recompute_quality --month <this month>` does); also catches up on any recompute
+    # that could not be queued while the broker was down.
+    "recompute-this-month": {
+        "task": "reports.tasks.recompute_this_month",
+        "schedule": crontab(hour=1, minute=15),
+    },
+    # Missing monthly reports (on the 1st and 3rd), SK Pokja about to expire, overdue
+    # usulan: each reminder once per recipient and event (activities.reminders).
+    "send-reminders": {
+        "task": "kampungkb.tasks.send_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    # Job result files (exports) are kept JOB_RESULT_DAYS days.
+    "delete-old-job-results": {
+        "task": "jobs.tasks.delete_old_results",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
+JOB_RESULT_DAYS = 7

@@ -2,11 +2,9 @@ import datetime
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 from django.utils import timezone
 
-from reports.models import QualityScore
-from reports.recompute import recompute, recompute_all
+from reports.recompute import recompute_all, recompute_month, refresh_statistics
 from reports.summary import rebuild as rebuild_summary
 from villages.models import KampungKB
 
@@ -53,27 +51,19 @@ class Command(BaseCommand):
             if unknown:
                 raise CommandError(f"Unknown site id(s): {', '.join(map(str, sorted(unknown)))}.")
         started = time.monotonic()
-        new_month = True
+        analyzed = None
         if month:
             month = parse_month(month)
             if month > timezone.localdate():
                 raise CommandError("The month cannot be in the future.")
-            new_month = not QualityScore.objects.filter(period=month).exists()
-            rows = recompute(month, month, site_ids=site)
+            # The same as the daily beat task (reports.tasks.recompute_this_month).
+            rows, analyzed = recompute_month(month, site_ids=site)
         else:
             rows = recompute_all(
                 stdout=self.stdout if options["verbosity"] > 1 else None, site_ids=site
             )
-        self.stdout.write(f"{rows} quality rows recomputed in {time.monotonic() - started:.1f} s.")
-        if connection.vendor == "postgresql" and new_month:
-            # Fresh statistics: a new month is outside the planner's histogram until the
-            # next ANALYZE (autovacuum may be off or late), and the dashboard's plans for
-            # it would assume one row. A month that already had rows is in the histogram
-            # with about the same count, so the daily recompute of the current month skips
-            # it: ANALYZE samples 30,000 rows, about a second when the table is cached but
-            # 36-83 s at 83,000 sites x 5 years on a VM whose page cache did not hold it.
-            started = time.monotonic()
-            with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(QualityScore._meta.db_table)}")
-            elapsed = time.monotonic() - started
-            self.stdout.write(f"Planner statistics refreshed in {elapsed:.1f} s.")
+            analyzed = refresh_statistics()
+        elapsed = time.monotonic() - started - (analyzed or 0)
+        self.stdout.write(f"{rows} quality rows recomputed in {elapsed:.1f} s.")
+        if analyzed is not None:
+            self.stdout.write(f"Planner statistics refreshed in {analyzed:.1f} s.")
