@@ -173,6 +173,8 @@ def activity_export_rows(activities, chunk_size=EXPORT_CHUNK) -> Iterator[tuple]
                 "pk", "name", "kelurahan__kecamatan__name"
             )
             sites.update((pk, (name, kecamatan)) for pk, name, kecamatan in found)
+            for gone in new.difference(sites):  # deleted since the rows were read
+                sites[gone] = (None, None)
         names = agency_names([row[0] for row in chunk])
         for pk, date, title, site, category, poktan, men, women, status in chunk:
             yield (date, title, *sites[site], category, poktan, men, women, names.get(pk), status)

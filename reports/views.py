@@ -49,7 +49,8 @@ EXPORT_FORMATS = ("xlsx", "csv")
 
 
 def export(fmt, filename, sheets):
-    """``sheets``: ``[(title, header, rows), ...]``; CSV takes the first sheet."""
+    """``sheets``: ``[(title, header, rows), ...]`` or ``(title, header, rows, display)``
+    for rows of plain values (kampungkb.exports.xlsx_response); CSV takes the first sheet."""
     if fmt == "csv":
         title, header, rows, *display = sheets[0]
         return csv_response(f"{filename}.csv", header, rows, *display)
