@@ -8,7 +8,8 @@ import datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import islice
+from itertools import groupby, islice
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
@@ -175,9 +176,11 @@ def activity_export_rows(activities, chunk_size=EXPORT_CHUNK) -> Iterator[tuple]
             sites.update((pk, (name, kecamatan)) for pk, name, kecamatan in found)
             for gone in new.difference(sites):  # deleted since the rows were read
                 sites[gone] = (None, None)
-        names = agency_names([row[0] for row in chunk])
-        for pk, date, title, site, category, poktan, men, women, status in chunk:
-            yield (date, title, *sites[site], category, poktan, men, women, names.get(pk), status)
+        names = agency_names([row[0] for row in chunk]).get
+        yield from [
+            (date, title, *sites[site], category, poktan, men, women, names(pk), status)
+            for pk, date, title, site, category, poktan, men, women, status in chunk
+        ]
 
 
 def agency_names(activity_ids) -> dict[int, str]:
@@ -197,13 +200,13 @@ def agency_names(activity_ids) -> dict[int, str]:
         f"JOIN {qn(OPD._meta.db_table)} o ON o.id = t.opd_id "
         f"WHERE t.activity_id {among} ORDER BY t.activity_id, o.name"
     )
-    names = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for activity_id, name in cursor.fetchall():
-            before = names.get(activity_id)
-            names[activity_id] = name if before is None else f"{before}, {name}"
-    return names
+        links = cursor.fetchall()
+    return {
+        activity_id: ", ".join(name for _, name in group)
+        for activity_id, group in groupby(links, itemgetter(0))
+    }
 
 
 def activity_export_display():
