@@ -201,7 +201,7 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(dataset, client_for, 
     f.ActivityFactory(site=site_a, agencies=[f.OPDFactory() for _ in range(5)])
     after = {fmt: queries(fmt) for fmt in ("xlsx", "csv")}
     assert after == before
-    assert max(after.values()) <= 12
+    assert max(after.values()) <= 16  # session, user, form, rows, sites, agencies (+ savepoints)
 
 
 def test_benchmark_prints_rows_per_second_and_peak_memory_last(dataset):
