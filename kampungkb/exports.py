@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
-from .xlsx_stream import HIGHLIGHT, cell_tail, stream_xlsx
+from .xlsx_stream import HIGHLIGHT, cell_tail, stream_xlsx, text_tail
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -116,9 +116,17 @@ def _same(value):
 
 def _renderer(display):
     """The cell of a stored value: shown (``display``), made safe, rendered. The writer
-    calls it once per distinct value of the column."""
+    calls it once per distinct value of the column: for each row in a column of unique
+    titles, hence the shorter way for text (``safe_cell`` and ``cell_tail`` in one)."""
     display = display or _same
-    return lambda value: cell_tail(safe_cell(display(value)))
+
+    def render(value):
+        value = display(value)
+        if type(value) is str and value:
+            return text_tail("'" + value if value.startswith(FORMULA_PREFIXES) else value)
+        return cell_tail(safe_cell(value))
+
+    return render
 
 
 def xlsx_response(filename: str, sheets: Iterable[tuple]):

@@ -128,8 +128,13 @@ def cell_tail(value, style: int = PLAIN) -> str:
     if isinstance(value, datetime.date):
         serial = (value - _EPOCH.date()).days
         return f' s="{style if style != PLAIN else DATE}"><v>{serial}</v></c>'
+    return text_tail(str(value), s)
+
+
+def text_tail(text: str, s: str = "") -> str:
+    """``cell_tail`` of a non-empty text (the fast form's renderers call it directly)."""
     # A lone CR would be read back as LF (XML end-of-line handling): written as &#13;.
-    text = escape(_ILLEGAL_XML.sub("", str(value))).replace("\r", "&#13;")
+    text = escape(_ILLEGAL_XML.sub("", text)).replace("\r", "&#13;")
     space = ' xml:space="preserve"' if text != text.strip() else ""
     return f'{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
