@@ -121,6 +121,25 @@ def test_the_downloads_are_the_files_the_model_rows_gave(dataset, client_for, pa
         assert len(got["Kegiatan"]) == 7
 
 
+def test_filtered_by_an_agency_the_rows_still_name_all_their_agencies(dataset, client_for):
+    user = dataset["dinas"]
+    params = "opd=" + str(
+        Activity.objects.get(title='=HYPERLINK("http://x")').agencies.get(short_name="DX").pk
+    )
+    with translation.override("id"):
+        got = download(client_for(user), "csv", params)
+        assert got == reference_download("csv", user, params)
+    rows = list(csv.reader(io.StringIO(got.decode("utf-8-sig"))))[1:]
+    several, alone = sorted(row[8] for row in rows)  # the order by name: as the reference
+    assert alone == "DX"
+    assert set(several.removeprefix("'").split(", ")) == {
+        "=SUM(A1)",
+        "ÄD",
+        "DX",
+        "Puskesmas Ciputat Timur",
+    }
+
+
 def test_the_xlsx_holds_these_cells(dataset, client_for):
     """A hand-checked slice, independent of the reference code."""
     with translation.override("id"):
