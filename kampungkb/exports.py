@@ -9,13 +9,13 @@ field is quoted.
 import csv
 import datetime
 import decimal
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from django.db import connection, transaction
 from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
-from .xlsx_stream import HIGHLIGHT, stream_xlsx
+from .xlsx_stream import HIGHLIGHT, cell_tail, stream_xlsx, text_tail
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,9 +70,16 @@ class _Echo:
         return value
 
 
-def csv_response(filename: str, header: Sequence, rows: Iterable[Sequence]):
+Display = Sequence[Callable | None]
+
+
+def csv_response(
+    filename: str, header: Sequence, rows: Iterable[Sequence], display: Display | None = None
+):
     """A streamed CSV download (UTF-8 with BOM so Excel shows Indonesian text correctly).
-    ``rows`` should be a generator over ``.iterator()`` so memory stays flat."""
+    ``rows`` should be a generator over ``.iterator()`` so memory stays flat. ``display``:
+    per column, None or a function from the stored value to the shown one (a choice's
+    label)."""
     # Every field quoted: Excel with Indonesian regional settings splits on ";", and an
     # unquoted "a;=cmd" would open as a second cell starting with "=".
     writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
@@ -80,6 +87,12 @@ def csv_response(filename: str, header: Sequence, rows: Iterable[Sequence]):
     def stream():
         yield "\ufeff"
         yield writer.writerow([safe_cell(h) for h in header])
+        if display:
+            shown = [f or _same for f in display]
+            for row in read_in_transaction(rows):
+                cells = [_csv_text(safe_cell(f(v))) for f, v in zip(shown, row, strict=True)]
+                yield writer.writerow(cells)
+            return
         for row in read_in_transaction(rows):
             yield writer.writerow([_csv_text(safe_cell(v)) for v in row])
 
@@ -97,14 +110,43 @@ def _csv_text(value):
     return value
 
 
-def xlsx_response(filename: str, sheets: Iterable[tuple[str, Sequence, Iterable[Sequence]]]):
+def _same(value):
+    return value
+
+
+def _renderer(display):
+    """The cell of a stored value: shown (``display``), made safe, rendered. The writer
+    calls it once per distinct value of the column: for each row in a column of unique
+    titles, hence the shorter way for text (``safe_cell`` and ``cell_tail`` in one)."""
+    display = display or _same
+
+    def render(value):
+        value = display(value)
+        if type(value) is str and value:
+            return text_tail("'" + value if value.startswith(FORMULA_PREFIXES) else value)
+        return cell_tail(safe_cell(value))
+
+    return render
+
+
+def xlsx_response(filename: str, sheets: Iterable[tuple]):
     """A streamed XLSX download (kampungkb.xlsx_stream): the first bytes are sent while
     the rows are still being read, memory stays flat for any number of rows, and a table
     longer than a sheet's 1,048,576 rows continues on the next sheet. ``sheets`` yields
-    ``(title, header, rows)``."""
+    ``(title, header, rows)``, or ``(title, header, rows, display)`` for rows of plain
+    values (no ``Highlight``), one per entry of ``display`` (see ``csv_response``): the
+    writer's fast form, each distinct value of a column made safe and rendered once."""
 
     def safe_sheets():
-        for title, header, rows in sheets:
+        for title, header, rows, *display in sheets:
+            if display:
+                yield (
+                    title,
+                    [safe_cell(h) for h in header],
+                    read_in_transaction(rows),
+                    [_renderer(f) for f in display[0]],
+                )
+                continue
             yield (
                 title,
                 [safe_cell(h) for h in header],

@@ -27,6 +27,8 @@ from .charts import chart
 from .columns import (
     ACTIVITY_COLUMNS,
     CLASSIFICATION_COLUMNS,
+    activity_export_display,
+    activity_export_rows,
     header_row,
     render_rows,
     value_row,
@@ -47,10 +49,11 @@ EXPORT_FORMATS = ("xlsx", "csv")
 
 
 def export(fmt, filename, sheets):
-    """``sheets``: ``[(title, header, rows), ...]``; CSV takes the first sheet."""
+    """``sheets``: ``[(title, header, rows), ...]`` or ``(title, header, rows, display)``
+    for rows of plain values (kampungkb.exports.xlsx_response); CSV takes the first sheet."""
     if fmt == "csv":
-        title, header, rows = sheets[0]
-        return csv_response(f"{filename}.csv", header, rows)
+        title, header, rows, *display = sheets[0]
+        return csv_response(f"{filename}.csv", header, rows, *display)
     return xlsx_response(f"{filename}.xlsx", sheets)
 
 
@@ -381,11 +384,17 @@ class ActivityReportMixin:
     def get_form(self):
         return ActivityReportFilterForm(self.request.GET, user=self.request.user)
 
-    def activities(self, form):
+    def filtered(self, form):
         qs = Activity.objects.visible_to(self.request.user)
-        qs = form.filter(qs) if form.is_valid() else qs.none()
-        return qs.select_related("site__kelurahan__kecamatan").prefetch_related(
-            Prefetch("agencies", to_attr="agency_list")  # read by columns._agencies
+        return form.filter(qs) if form.is_valid() else qs.none()
+
+    def activities(self, form):
+        return (
+            self.filtered(form)
+            .select_related("site__kelurahan__kecamatan")
+            .prefetch_related(
+                Prefetch("agencies", to_attr="agency_list")  # read by columns._agencies
+            )
         )
 
 
@@ -455,7 +464,7 @@ class ActivityExportView(ActivityReportMixin, TemplateView):
         form = self.get_form()
         if not form.is_valid():
             return bad_request(request, form)
-        rows = self.activities(form).iterator(chunk_size=2000)
+        # Plain values, not model instances (the page's columns, read as values_list).
         return export(
             fmt,
             f"kegiatan-kampung-kb-{timezone.localdate():%Y%m%d}",
@@ -463,7 +472,8 @@ class ActivityExportView(ActivityReportMixin, TemplateView):
                 (
                     _("Activities"),
                     header_row(ACTIVITY_COLUMNS),
-                    (value_row(ACTIVITY_COLUMNS, a) for a in rows),
+                    activity_export_rows(self.filtered(form)),
+                    activity_export_display(),
                 )
             ],
         )

@@ -93,6 +93,51 @@ def test_sheet_titles_are_valid_and_unique():
     assert book.sheetnames == ["Data", "data (2)"]
 
 
+def cells(book):
+    return {
+        sheet.title: [
+            [(c.value, c.number_format, bool(c.font.b)) for c in row] for row in sheet.iter_rows()
+        ]
+        for sheet in book
+    }
+
+
+@pytest.mark.django_db
+def test_the_fast_form_writes_the_cells_the_generic_one_writes(monkeypatch):
+    """Rows of plain values with a display per column (the national activity export):
+    the same cells, also when a column's cache is emptied and across sheets."""
+    monkeypatch.setattr(xlsx_stream, "MAX_ROWS", 4)
+    monkeypatch.setattr(xlsx_stream, "CACHE_LIMIT", 2)
+    labels = {"v": "Terverifikasi", "d": "=Draf"}
+    when = datetime.datetime(2026, 11, 28, 9, 30)
+    rows = [
+        [datetime.date(2026, 1, 31), 'A <b> & "c"', 12, decimal.Decimal("3.25"), "v", None],
+        [datetime.date(2026, 1, 31), "  tepi ", 0, 0.5, "d", when],
+        [datetime.date(2025, 12, 1), "", -4, None, "x", True],
+        [None, "=1+1", 12, 1, "v", "baris\r\nbaru \x07"],
+        [datetime.date(2026, 1, 31), "Ñ café", 7, 2, "d", ""],
+    ]
+    header = ["Tanggal", "Judul", "Jumlah", "Indeks", "Status", "Lain"]
+    display = [None, None, None, None, lambda v: labels.get(v, v), None]
+    shown = [[labels.get(v, v) if i == 4 else v for i, v in enumerate(r)] for r in rows]
+    fast = xlsx_response("x.xlsx", [("Data", header, iter(rows), display)])
+    generic = xlsx_response("x.xlsx", [("Data", header, shown)])
+    got = cells(workbook(fast.streaming_content))
+    assert got == cells(workbook(generic.streaming_content))
+    assert list(got) == ["Data", "Data (2)"]
+    assert [c[0] for c in got["Data (2)"][2]] == [
+        datetime.datetime(2026, 1, 31),
+        "Ñ café",
+        7,
+        2,
+        "'=Draf",
+        None,
+    ]
+    # Empty values: empty cells, without the format of their column.
+    assert got["Data (2)"][1][0][:2] == (None, "General")
+    assert got["Data"][3][1][0] is None and got["Data"][3][3][0] is None
+
+
 def test_no_sheets_still_makes_a_valid_workbook():
     assert workbook(stream_xlsx([])).sheetnames == ["Sheet"]
 
@@ -122,6 +167,7 @@ def test_export_rows_are_read_in_one_transaction_on_postgresql():
             yield [n]
 
     b"".join(xlsx_response("x.xlsx", [("Data", ["n"], rows())]).streaming_content)
+    b"".join(xlsx_response("x.xlsx", [("Data", ["n"], rows(), [None])]).streaming_content)
     b"".join(csv_response("x.csv", ["n"], rows()).streaming_content)
-    assert seen == [connection.vendor == "postgresql"] * 6
+    assert seen == [connection.vendor == "postgresql"] * 9
     assert not connection.in_atomic_block
