@@ -12,6 +12,7 @@ unless it is refused first, so every way an id enters goes through this module:
   (django-filter's and the admin's fields are subclasses or instances of them), so an
   out-of-range id is refused with the field's usual, translated "not one of the available
   choices" message before any query;
+* integer inputs of model forms: the column's range as the form field's min/max;
 * page numbers and sizes: :func:`page_in_range`, :class:`TablePaginator`.
 """
 
@@ -160,8 +161,22 @@ def _bounded_optgroups(original):
     return optgroups
 
 
+def _bounded_formfield(original):
+    def formfield(self, **kwargs):
+        # The column's range, the same on SQLite as on PostgreSQL: 2^31 in a
+        # PositiveIntegerField is refused by the form, not by the database.
+        bounds = BaseDatabaseOperations.integer_field_ranges.get(self.get_internal_type())
+        if bounds is not None:
+            kwargs = {"min_value": bounds[0], "max_value": bounds[1], **kwargs}
+        return original(self, **kwargs)
+
+    formfield.bounded = True
+    return formfield
+
+
 def install():
-    """Bound Django's model choice fields (once, from ``KampungKBConfig.ready``).
+    """Bound Django's model choice fields and integer form fields (once, from
+    ``KampungKBConfig.ready``).
 
     Patched at the base classes rather than swapped for subclasses: model forms, the
     admin (``formfield_for_foreignkey`` / ``_manytomany``, autocomplete widgets) and
@@ -174,5 +189,7 @@ def install():
         single.to_python = _bounded_to_python(single.to_python)
     if not getattr(multiple._check_values, "bounded", False):
         multiple._check_values = _bounded_check_values(multiple._check_values)
+    if not getattr(models.IntegerField.formfield, "bounded", False):
+        models.IntegerField.formfield = _bounded_formfield(models.IntegerField.formfield)
     if not getattr(AutocompleteMixin.optgroups, "bounded", False):
         AutocompleteMixin.optgroups = _bounded_optgroups(AutocompleteMixin.optgroups)

@@ -27,8 +27,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
 from django.utils.http import urlencode
 
-from kampungkb.bounds import MAX_ID
+from activities.models import Activity, OPDProgram, Usulan
+from kampungkb.bounds import MAX_ID, MAX_PER_PAGE, TablePaginator, parse_id
+from villages.models import KKBPKSnapshot
 
+from . import factories as f
 from .test_url_matrix import (
     ACTIVITY_ACTIONS,
     ADMIN_MODELS,
@@ -310,3 +313,93 @@ def test_hostile_autocomplete(request, quiet_client):
                     if response.status_code >= 500:
                         failures.append(f"{role} GET {url}: {error(response)}")
     assert not failures, "\n".join(failures)
+
+
+# --- The cases the issue found, and what the user reads -----------------------------------
+BIG = str(MAX_ID + 1)
+NOT_A_CHOICE = f"Masukkan pilihan yang valid. {BIG} bukan salah satu dari pilihan"
+
+
+def test_parse_id():
+    assert [parse_id(v) for v in ("1", str(MAX_ID), 7)] == [1, MAX_ID, 7]
+    for value in (BIG, str(10**20), "-1", "0", "abc", "", None, " 1", "1.0", True):
+        assert parse_id(value) is None, value
+
+
+def test_a_path_id_beyond_the_bigint_range_is_not_found(dinas, site_a, client_for):
+    client = client_for(dinas)
+    assert client.get(f"/kampung/{site_a.pk}/").status_code == 200
+    assert client.get(f"/kampung/{MAX_ID}/").status_code == 404  # in range, no such site
+    assert client.get(f"/kampung/{BIG}/").status_code == 404
+    assert client.get(f"/kegiatan/{'9' * 25}/ubah/").status_code == 404
+
+
+def test_activity_form_refuses_an_agency_id_beyond_the_range(pokja_a, site_a, client_for):
+    response = client_for(pokja_a).post(
+        f"/kegiatan/baru/?site={site_a.pk}", {"site": site_a.pk, "agencies": BIG}
+    )
+    assert response.status_code == 200
+    assert NOT_A_CHOICE in response.content.decode()
+    assert not Activity.objects.exists()
+
+
+def test_usulan_offer_refuses_a_site_id_beyond_the_range(opd_x, opd_x_agency, site_a, client_for):
+    response = client_for(opd_x).post(
+        "/usulan/tawarkan/", {"opd": opd_x_agency.pk, "sites": [site_a.pk, BIG], "title": "X"}
+    )
+    assert response.status_code == 200
+    assert NOT_A_CHOICE in response.content.decode()
+    assert not Usulan.objects.exists()
+
+
+def test_admin_opd_program_refuses_a_site_id_beyond_the_range(
+    opd_x, opd_x_agency, site_a, client_for
+):
+    response = client_for(opd_x).post(
+        "/admin/activities/opdprogram/add/",
+        {"opd": opd_x_agency.pk, "title": "Program", "sites": [BIG]},
+    )
+    assert response.status_code == 200
+    # The autocomplete widget shows the form again without the id no row can have.
+    assert NOT_A_CHOICE in response.content.decode()
+    assert not OPDProgram.objects.exists()
+
+
+def test_hand_parsed_filters_ignore_an_id_beyond_the_range(dinas, site_a, client_for):
+    client = client_for(dinas)
+    # The site list: a kecamatan no row can have is refused as a choice, the page still
+    # lists (nothing) rather than failing.
+    response = client.get(f"/kampung/?kecamatan={BIG}")
+    assert response.status_code == 200
+    assert "Masukkan pilihan yang valid" in response.content.decode()
+    # The queue: an unusable ?site= narrows nothing, like ?site=abc.
+    assert client.get(f"/kegiatan/antrean/?site={BIG}").status_code == 200
+
+
+def test_report_page_beyond_any_offset_is_not_found_like_an_empty_page(dinas, client_for):
+    client = client_for(dinas)
+    assert client.get("/laporan/kegiatan/?page=999").status_code == 404
+    assert client.get(f"/laporan/kegiatan/?page={BIG}").status_code == 404
+    assert client.get(f"/laporan/kegiatan/?page={MAX_ID}").status_code == 404
+
+
+def test_table_page_size_from_the_url_stays_bounded(dinas, site_a, client_for):
+    f.ActivityFactory.create_batch(3, site=site_a)
+    client = client_for(dinas)
+    assert client.get("/kegiatan/?per_page=-1").status_code == 200
+    assert client.get("/kampung/?per_page=-1").status_code == 200
+    paginator = TablePaginator(range(1000), 10**6)
+    assert paginator.per_page == MAX_PER_PAGE and paginator.num_pages == 10
+
+
+def test_integer_inputs_are_refused_beyond_their_column(pokja_a, site_a, client_for):
+    """A PositiveIntegerField holds 2^31-1 on PostgreSQL: the form refuses 2^31 on every
+    database, with Django's translated message, before the database does."""
+    response = client_for(pokja_a).post(
+        f"/kampung/{site_a.pk}/kkbpk/baru/", {"period": "2024-03", "kb_iud": str(2**31)}
+    )
+    assert response.status_code == 200
+    assert "Pastikan nilai ini lebih kecil dari atau sama dengan 2147483647" in (
+        response.content.decode()
+    )
+    assert not KKBPKSnapshot.objects.exists()
