@@ -154,12 +154,10 @@ def hostile_page(key, world, quiet_client, monkeypatch):
         valid = reverse_args(url)
         for value in HOSTILE:
             bad = "/" + fill(route.route, {**valid, name: value})
-            for method in ("get", "post"):
-                with transaction.atomic():
-                    response = getattr(client, method)(bad)
-                    transaction.set_rollback(True)
-                if response.status_code != 404:
-                    failures.append(f"{method.upper()} {bad}: {error(response)}")
+            # The URL resolver answers before any view, whatever the method: GET is enough.
+            response = client.get(bad)
+            if response.status_code != 404:
+                failures.append(f"GET {bad}: {error(response)}")
 
     found = reachable(route, rule, world, quiet_client)
     if not found:
@@ -301,6 +299,7 @@ def test_hostile_autocomplete(request, quiet_client):
     failures = []
     for role in ADMIN_ROLES:
         client = quiet_client(world["users"][role])
+        tried = False
         for model in ADMIN_MODELS:
             opts = model._meta
             for field in admin.site._registry[model].autocomplete_fields:
@@ -311,7 +310,10 @@ def test_hostile_autocomplete(request, quiet_client):
                     "term": "a",
                     "page": "1",
                 }
-                for name, value in itertools.product(query, HOSTILE):
+                # Which model and field are asked for: tried once (the first field).
+                names = ("page", "term") if tried else query
+                tried = True
+                for name, value in itertools.product(names, HOSTILE):
                     url = "/admin/autocomplete/?" + urlencode({**query, name: value})
                     response = client.get(url)
                     if response.status_code >= 500:
