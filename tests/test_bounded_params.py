@@ -7,9 +7,11 @@ Generated from the URL matrix (``tests/url_classes.py`` and the world of
 * **query and form parameters**: the page is opened once by a role that reaches it (GET,
   and an empty POST) while every parameter the view *reads* from ``request.GET`` /
   ``request.POST`` is recorded (filter forms, forms, ``page``, the hand-parsed ``?site=``);
-  then each is sent alone with each hostile value: no 5xx, and a POST saves nothing;
-* **the admin**: every changelist with each of its list filters' parameters and ``p``, and
-  every add/change form's fields, posted by the Dinas and an OPD coordinator.
+  then each GET parameter is sent alone with each hostile value, and each form is posted
+  with every field holding it (each alone after a failure): no 5xx, a POST saves nothing;
+* **the admin**: every changelist with each of its list filters' and date hierarchy's
+  parameters and ``p``, every add/change form's fields, and every autocomplete field's
+  popup, as the Dinas and an OPD coordinator.
 
 The hostile values: 2^63 (one past the largest id), 10^20, -1 and "abc".
 """
@@ -52,8 +54,7 @@ HOSTILE = [str(MAX_ID + 1), str(10**20), "-1", "abc"]
 PATH_ID = re.compile(r"<(?:id|int):(\w+)>")
 # Roles tried in this order for each page: the widest reach first.
 ROLE_ORDER = ["dinas", "opd_x", "pokja_a", "viewer_b", "opd_y", "pokja_b", "member_a", "anonymous"]
-# Parameters that are not the page's inputs (the CSRF token is not checked by the test
-# client; the admin's popup/preserved-filter markers only change the redirect).
+# Not an input of the page (the test client does not check CSRF tokens).
 IGNORED = {"csrfmiddlewaretoken"}
 # Writes that are not the form saving: the session, and the read marks set on the
 # notifications about a page by opening it (an usulan's page marks its notices read).
@@ -135,13 +136,17 @@ def test_hostile_parameters(request, quiet_client, monkeypatch):
     """Every page of the URL matrix, walked in one world (building it per page would take
     minutes); every failure is collected and reported together."""
     world = request.getfixturevalue("matrix_world")
-    failures = []
+    failures, seen = [], {}
     for key in PAGE_KEYS:
-        failures += hostile_page(key, world, quiet_client, monkeypatch)
+        failures += hostile_page(key, world, quiet_client, monkeypatch, seen)
     assert not failures, "\n".join(failures)
+    # The walk itself: the parameters of the issue's cases were found (not a vacuous pass).
+    assert {"kecamatan", "page"} <= seen["villages:site-list"]
+    assert "site" in seen["activities:queue"] and "page" in seen["reports:activities"]
+    assert "agencies" in seen["activities:create"] and "sites" in seen["coordination:usulan-offer"]
 
 
-def hostile_page(key, world, quiet_client, monkeypatch):
+def hostile_page(key, world, quiet_client, monkeypatch, seen):
     failures = []
     route = next(r for r in iter_routes() if r.key == key)
     rule = CLASSIFICATION[key]
@@ -175,6 +180,7 @@ def hostile_page(key, world, quiet_client, monkeypatch):
         transaction.set_rollback(True)
     post_keys = recorder.take()
     monkeypatch.undo()
+    seen[key] = get_keys | post_keys
     form_page = rule.access in FORM_ROLES or status == 200
     saves_by_itself = rule.access == LOGIN_ACTION or rule.access in ACTIVITY_ACTIONS
 
