@@ -27,6 +27,7 @@ from django.views.generic import CreateView, DeleteView, DetailView, ListView, U
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from kampungkb.bounds import TablePaginator, parse_id
 from kampungkb.forms import FAST_RENDERER
 from kampungkb.mixins import ScopedQuerysetMixin, SiteScopedMixin, ensure_editable
 from kampungkb.scopes import get_scope
@@ -58,6 +59,7 @@ class ActivityListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
     table_class = ActivityTable
     filterset_class = ActivityFilter
     table_pagination = {"per_page": 25}
+    paginator_class = TablePaginator  # ?per_page= within bounds
     cards_per_page = 12
     select_related = ("site__kelurahan__kecamatan",)
 
@@ -108,9 +110,9 @@ class VerificationQueueView(ListView):
 
     def get_queryset(self):
         queryset = queue_queryset(self.request.user)
-        site = self.request.GET.get("site", "")
+        site = parse_id(self.request.GET.get("site"))
         self.site = None
-        if site.isdigit():
+        if site is not None:
             # Narrow to one site (from the site page); the scope is already applied.
             self.site = KampungKB.objects.visible_to(self.request.user).filter(pk=site).first()
             queryset = queryset.filter(site_id=site)
@@ -268,7 +270,8 @@ class ActivityCreateView(ActivityFormMixin, CreateView):
         self.site = None
         site_pk = request.GET.get("site")
         if site_pk:
-            if not str(site_pk).isdigit():
+            site_pk = parse_id(site_pk)
+            if site_pk is None:
                 raise Http404
             self.site = get_object_or_404(KampungKB.objects.visible_to(request.user), pk=site_pk)
             if not self.sites.filter(pk=self.site.pk).exists():

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from activities.models import OPD, Activity, FamilyFunction, Poktan
+from kampungkb.bounds import parse_id
 from kampungkb.forms import FAST_RENDERER, DateInput, LongSelect
 from villages.models import KampungKB, Kecamatan, Kota
 
@@ -49,12 +50,6 @@ class MonthField(forms.CharField):
             return parse_month(value)
         except MonthError as exc:
             raise ValidationError(str(exc)) from None
-
-
-def is_id(value) -> bool:
-    """A primary key as typed in a URL: digits only, short enough for an integer column
-    (a longer one would make PostgreSQL fail with "out of range" instead of "not found")."""
-    return bool(value) and str(value).isdigit() and len(str(value)) < 10
 
 
 def asks_for_hidden_area(form) -> bool:
@@ -108,7 +103,7 @@ class AreaMixin:
         preload_choices(self.fields["kota"], kota_qs, kotas)
         kota = self.data.get("kota") if self.is_bound else None
         kecamatan = Kecamatan.objects.visible_to(self.user).order_by("code")
-        if is_id(kota):
+        if parse_id(kota) is not None:
             kecamatan = kecamatan.filter(kota_id=kota)
         elif len(kotas) == 1:
             kecamatan = kecamatan.filter(kota_id=kotas[0].pk)
@@ -246,7 +241,7 @@ class ActivityReportFilterForm(AreaVisibilityMixin, BootstrapMixin, AreaMixin, f
         preload_choices(self.fields["opd"], agencies, list(agencies))
         kecamatan = self.data.get("kecamatan") if self.is_bound else None
         sites = KampungKB.objects.visible_to(user).order_by("name")
-        if is_id(kecamatan):
+        if parse_id(kecamatan) is not None:
             sites = sites.filter(kelurahan__kecamatan_id=kecamatan)
             preload_choices(self.fields["situs"], sites, list(sites))
         else:
@@ -324,7 +319,7 @@ class ComparisonForm(BootstrapMixin, forms.Form):
         self.default_end = default_end
         visible = KampungKB.objects.visible_to(user).active()
         raw_sites = self.data.getlist("kampung") if self.is_bound else []
-        wanted = [int(v) for v in raw_sites if is_id(v)][: MAX_SITES * 10]
+        wanted = [n for n in map(parse_id, raw_sites) if n is not None][: MAX_SITES * 10]
         # The same two queries for a short scope and a long one (the page's query count must
         # not depend on the data size), each cheap at any size: the ids of any LIMIT + 1
         # sites (unordered, so the database stops there) tell a short list from a long one;
@@ -349,7 +344,9 @@ class ComparisonForm(BootstrapMixin, forms.Form):
             # Short scope: every site, in area order.
             choices = sorted(rows, key=lambda s: (s.kelurahan.kecamatan.code, s.name))
         wanted_kecamatan = [
-            v for v in (self.data.getlist("kecamatan") if self.is_bound else []) if is_id(v)
+            v
+            for v in (self.data.getlist("kecamatan") if self.is_bound else [])
+            if parse_id(v) is not None
         ][: MAX_KECAMATAN * 10]
         comparing_kecamatan = self.is_bound and (
             self.data.get("mode") == self.MODE_KECAMATAN or wanted_kecamatan

@@ -33,12 +33,12 @@ urlpatterns = [
     ),
     path("keberlanjutan/", views.SustainabilityListView.as_view(), name="sustainability"),
     path(
-        "keberlanjutan/<int:site_pk>/",
+        "keberlanjutan/<id:site_pk>/",
         views.SiteTimelineView.as_view(),
         name="site-timeline",
     ),
     path(
-        "kampung/<int:site_pk>/laporan-bulanan/",
+        "kampung/<id:site_pk>/laporan-bulanan/",
         views.MonthlyReportView.as_view(),
         name="monthly-report",
     ),

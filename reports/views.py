@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import ListView, TemplateView
 
 from activities.models import Activity
+from kampungkb.bounds import page_in_range
 from kampungkb.exports import csv_response, xlsx_response
 from kampungkb.mixins import SiteScopedMixin
 from kampungkb.scopes import get_scope
@@ -427,6 +428,8 @@ class NoCountPaginator(Paginator):
             raise PageNotAnInteger(_("That page number is not an integer")) from None
         if number < 1:
             raise EmptyPage(_("That page number is less than 1"))
+        if not page_in_range(number, self.per_page):
+            raise EmptyPage(_("That page contains no results"))  # beyond any OFFSET
         return number
 
     def page(self, number):

@@ -3,6 +3,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kampungkb.bounds import parse_id
 from kampungkb.text import SEARCH_MAX
 
 from .models import KampungKB, Kecamatan, Kelurahan
@@ -35,8 +36,8 @@ class SiteFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         # Kelurahan choices follow the chosen kecamatan: a national list would be 83,000
         # options long. The search box also matches kelurahan names.
-        kecamatan = self.data.get("kecamatan") if self.data else None
-        if kecamatan and str(kecamatan).isdigit():
+        kecamatan = parse_id(self.data.get("kecamatan")) if self.data else None
+        if kecamatan is not None:
             field = self.filters["kelurahan"]
             field.queryset = Kelurahan.objects.filter(kecamatan_id=kecamatan)
             field.extra["empty_label"] = _("All")

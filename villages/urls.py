@@ -7,20 +7,20 @@ app_name = "villages"
 urlpatterns = [
     path("", views.SiteListView.as_view(), name="site-list"),
     path("baru/", views.SiteCreateView.as_view(), name="site-create"),
-    path("<int:pk>/", views.SiteDetailView.as_view(), name="site-detail"),
-    path("<int:pk>/ubah/", views.SiteUpdateView.as_view(), name="site-update"),
+    path("<id:pk>/", views.SiteDetailView.as_view(), name="site-detail"),
+    path("<id:pk>/ubah/", views.SiteUpdateView.as_view(), name="site-update"),
     path(
-        "<int:site_pk>/profil/baru/",
+        "<id:site_pk>/profil/baru/",
         views.ProfileSnapshotCreateView.as_view(),
         name="profile-create",
     ),
     path(
-        "<int:site_pk>/kependudukan/baru/",
+        "<id:site_pk>/kependudukan/baru/",
         views.PopulationSnapshotCreateView.as_view(),
         name="population-create",
     ),
     path(
-        "<int:site_pk>/kkbpk/baru/",
+        "<id:site_pk>/kkbpk/baru/",
         views.KKBPKSnapshotCreateView.as_view(),
         name="kkbpk-create",
     ),
@@ -28,5 +28,5 @@ urlpatterns = [
 
 # Public pages (no login) live under /publik/ (see kampungkb.urls).
 public_urlpatterns = [
-    path("<int:pk>/", views.PublicSiteDetailView.as_view(), name="site-detail"),
+    path("<id:pk>/", views.PublicSiteDetailView.as_view(), name="site-detail"),
 ]

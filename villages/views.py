@@ -11,6 +11,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from activities.models import PokjaMember
+from kampungkb.bounds import TablePaginator
 from kampungkb.mixins import ScopedEditMixin, ScopedQuerysetMixin, SiteScopedMixin
 from kampungkb.panels import collect
 from kampungkb.scopes import get_scope
@@ -27,6 +28,7 @@ class SiteListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
     table_class = SiteTable
     filterset_class = SiteFilter
     paginate_by = 25
+    paginator_class = TablePaginator  # ?per_page= within bounds
     select_related = ("kelurahan__kecamatan",)
     template_name = "villages/site_list.html"
 
