@@ -11,11 +11,11 @@ Dinas user, starts the README's gunicorn on a free port behind a pretend TLS pro
 pages name (one of them compressed), a missing page, the admin login and ``/healthz``.
 Any 5xx, a missing asset or a traceback in gunicorn's log fails it (exit status 1).
 
-The README's first line (``python3 -m venv .venv && .venv/bin/pip install .``) is the
-one line not run: the commands run with the virtualenv this script runs in, which
-``make`` built from the same pyproject.toml. Running it would rebuild the project in an
-isolated build environment (fetching setuptools) and replace the editable install that
-the test suites use, to install the same dependencies again.
+It runs in a fresh copy of the project (the files git tracks, and untracked ones it does
+not ignore) in a temporary folder, so the README's first line (``python3 -m venv .venv &&
+.venv/bin/pip install .``) runs as written too: the deployment gets only the portal's own
+dependencies (no test extras) from pyproject.toml, as an operator's server does, and the
+checkout's own virtualenv and files are left alone.
 
 Standard library only, apart from psycopg2 (a dependency of the portal) for the database.
 """
@@ -26,6 +26,7 @@ import os
 import re
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -37,7 +38,6 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 HOST = "kampungkb.example.go.id"  # the README's example host; sent as the Host header
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kampungkb_deploycheck"
 # The steps a deployment cannot do without; the README's block must keep them.
@@ -47,7 +47,8 @@ REQUIRED_STEPS = [
     ["collectstatic", "--no-input"],
     ["check", "--deploy", "--fail-level", "WARNING"],
 ]
-SKIPPED_PREFIX = "python3 -m venv .venv"
+# The virtualenv and the install: run by the shell, as written, in the fresh copy.
+INSTALL_PREFIX = "python3 -m venv .venv"
 USERNAME = "smoke-dinas"
 FULL_NAME = ("Petugas", "Uji Deploy")
 
@@ -67,16 +68,16 @@ def deployment_block(readme_text):
 
 
 def plan(lines):
-    """Sort the README's lines: ``{"skipped": [...], "exports": {name: value},
+    """Sort the README's lines: ``{"install": [...], "exports": {name: value},
     "commands": [argv, ...], "server": argv}``. An unknown kind of line is an error, so a
     README edit the smoke test cannot follow fails here, not silently."""
-    steps = {"skipped": [], "exports": {}, "commands": [], "server": None}
+    steps = {"install": [], "exports": {}, "commands": [], "server": None}
     for line in lines:
         argv = shlex.split(line, comments=True)
         if not argv:  # blank or a comment
             continue
-        if line.startswith(SKIPPED_PREFIX):
-            steps["skipped"].append(line)
+        if line.startswith(INSTALL_PREFIX):
+            steps["install"].append(line)
         elif argv[0] == "export":
             for assignment in argv[1:]:
                 name, sep, value = assignment.partition("=")
@@ -97,6 +98,8 @@ def plan(lines):
             raise SmokeFailure(f"README's deployment lacks: manage.py {' '.join(required)}")
     if not steps["server"]:
         raise SmokeFailure("README's deployment starts no gunicorn")
+    if not steps["install"]:
+        raise SmokeFailure("README's deployment creates no virtualenv (python3 -m venv .venv)")
     return steps
 
 
@@ -132,12 +135,29 @@ def environment(exports, database_url, tmp):
     return env
 
 
-def local(argv):
-    """``.venv/bin/x`` of the README → the same program of this script's virtualenv."""
+def local(argv, checkout):
+    """``.venv/bin/x`` of the README → that program of the fresh copy's virtualenv."""
     program = argv[0]
     if program.startswith(".venv/bin/"):
-        program = str(BIN / program.removeprefix(".venv/bin/"))
+        program = str(checkout / program)
     return [program, *argv[1:]]
+
+
+def fresh_copy(target):
+    """The project's files as a clone has them (tracked, or untracked and not ignored:
+    no virtualenv, database, media or compiled translations) copied into ``target``."""
+    listing = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listing.split("\0")):
+        source = ROOT / name
+        if source.is_file():  # a file deleted but not yet committed is not copied
+            destination = target / name
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination)
 
 
 # --- The database -----------------------------------------------------------------------
@@ -398,11 +418,16 @@ def main():
     def say(message):
         print(f"  ok  {message}", flush=True)
 
-    def timed(label, argv, env, shown=None):
-        print(f"$ {shown or ' '.join(argv)}", flush=True)
+    def timed(label, argv, env, shown=None, script=False):
+        print(f"$ {shown or (argv if script else ' '.join(argv))}", flush=True)
         t0 = time.monotonic()
         result = subprocess.run(
-            local(argv), cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+            ["bash", "-c", argv] if script else local(argv, checkout),
+            cwd=checkout,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         timings.append((label, time.monotonic() - t0))
         if result.returncode != 0:
@@ -419,11 +444,21 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kkb-deploy-check-") as tmp_name:
         tmp = Path(tmp_name)
         log_path = tmp / "gunicorn.log"
+        checkout = tmp / "portal"
         try:
-            for line in steps["skipped"]:
-                print(f"(skipped: {line}: this virtualenv, built by make from pyproject.toml)")
+            fresh_copy(checkout)
+            # The install runs outside any virtualenv this script may run in.
+            plain = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
+            plain["PATH"] = os.pathsep.join(
+                p
+                for p in plain.get("PATH", "").split(os.pathsep)
+                if p != str(Path(sys.executable).parent)
+            )
+            for line in steps["install"]:
+                timed("venv + pip install .", line, plain, script=True)
             recreate_database(database_url)
             env = environment(steps["exports"], database_url, tmp)
+            env["PATH"] = plain["PATH"]
             for argv in steps["commands"]:
                 timed(" ".join(argv[2:4]), argv, env)
 
@@ -450,7 +485,11 @@ def main():
             t0 = time.monotonic()
             with log_path.open("w") as log:
                 gunicorn = subprocess.Popen(
-                    local(server), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                    local(server, checkout),
+                    cwd=checkout,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                 )
             wait_until_up(port, gunicorn)
             timings.append(("gunicorn up", time.monotonic() - t0))
