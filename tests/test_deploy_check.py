@@ -37,6 +37,7 @@ def _readme_with(block):
 
 
 GOOD = (
+    "python3 -m venv .venv && .venv/bin/pip install .\n"
     "export DJANGO_SETTINGS_MODULE=kampungkb.settings.production\n"
     ".venv/bin/python manage.py compiletranslations\n"
     ".venv/bin/python manage.py migrate   # a comment\n"
@@ -60,6 +61,7 @@ def test_continuation_lines_and_comments_are_read():
         (GOOD + "sudo systemctl restart kampungkb\n", "does not know this README line"),
         (GOOD.replace("check --deploy --fail-level WARNING", "check"), "lacks: manage.py check"),
         (GOOD.replace(".venv/bin/gunicorn", "# .venv/bin/gunicorn"), "starts no gunicorn"),
+        (GOOD.replace("python3 -m venv", "# python3 -m venv"), "creates no virtualenv"),
     ],
 )
 def test_a_readme_the_smoke_test_cannot_follow_fails(block, message):
