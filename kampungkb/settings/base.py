@@ -293,3 +293,6 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 JOB_RESULT_DAYS = 7
+# A download (report CSV/XLSX) of more rows than this becomes an export job: the file is
+# written by a worker to private storage and its owner notified; smaller ones stream.
+EXPORT_JOB_THRESHOLD_ROWS = env.int("EXPORT_JOB_THRESHOLD_ROWS", default=20_000)
