@@ -294,7 +294,7 @@ def write_job_file(task, job) -> dict:
         counter = RowCounter(task, export.count())
         sheets = [
             (title, header, counter.wrap(rows), *rest)
-            for title, header, rows, *rest in (export.sheets())
+            for title, header, rows, *rest in export.sheets()
         ]
         with tempfile.TemporaryFile() as handle:
             for chunk in chunks(fmt, sheets):
