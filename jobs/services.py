@@ -101,6 +101,7 @@ class JobTask(celery.Task):
     # The job being run; a task object runs one job at a time in a process (the prefork
     # and solo pools; not the threads pool).
     job: Job | None = None
+    _committed = False
 
     def __call__(self, job_id, *args, **kwargs):
         job = Job.objects.filter(pk=job_id).first()
@@ -112,6 +113,9 @@ class JobTask(celery.Task):
         )
         job.refresh_from_db()
         self.job, self._last_progress = job, 0.0
+        # Run outside any transaction (a worker; an eager task after the commit): the job's
+        # row is committed, and progress may be written on another connection (progress()).
+        self._committed = not connection.in_atomic_block
         try:
             summary = self.run(job, *args, **kwargs)
         except JobFailed as exc:
@@ -139,8 +143,8 @@ class JobTask(celery.Task):
             return
         self._last_progress = now
         fields = {"done": done} if total is None else {"done": done, "total": total}
-        if connection.vendor == "postgresql" and connection.in_atomic_block:
-            # Inside the work's transaction (an export reads in one) the row would stay
+        if self._committed and connection.in_atomic_block and connection.vendor == "postgresql":
+            # Inside the work's own transaction (an export reads in one) the row would stay
             # invisible to the job's page until the end: written on a connection of its own.
             _update_elsewhere(self.job.pk, fields)
         else:

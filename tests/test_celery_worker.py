@@ -151,7 +151,13 @@ def test_a_job_started_on_the_web_is_run_by_the_worker_and_followed_to_done(
     assert job.started_at and job.finished_at
     assert QualityScore.objects.filter(site=site_a, period=D(2024, 3, 1)).exists()
     assert "reports.tasks.recompute_months_job" in worker["log"].read_text()
-    # The owner is told in the inbox, and the e-mail is sent by the worker's mail task.
+    # The owner is told in the inbox (just after the state is written: waited for), and
+    # the e-mail is sent by the worker's mail task.
+    wait_for(
+        lambda: Notification.objects.filter(recipient=dinas).exists(),
+        what="the notification",
+        log=worker["log"],
+    )
     note = Notification.objects.get(recipient=dinas)
     assert note.link == url and "Tugas selesai" in note.subject
     wait_for(

@@ -233,7 +233,7 @@ def test_the_job_trusts_its_parameters_no_further_than_the_form(pokja_a, kec_b, 
     [
         ("activities-export", "dari=kemarin"),
         ("classification-export", "kelas=9"),
-        ("comparison-export", "kampung=1"),
+        ("comparison-export", "mode=semua"),
     ],
 )
 def test_a_bad_filter_is_refused_with_the_forms_message_and_no_job(
