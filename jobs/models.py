@@ -54,6 +54,11 @@ def result_upload_to(instance, filename):
 PARAM_LABELS = {
     "first": _("From month"),
     "last": _("To month"),
+    # An export job (reports.downloads): which download, in which format, filtered how.
+    "download": _("Report"),
+    "format": _("File format"),
+    "query": _("Filters in the address"),
+    "language": _("Language"),
 }
 SUMMARY_LABELS = {
     "months": _("Months"),

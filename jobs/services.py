@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import datetime
 import logging
+import threading
 import time
 
 import celery
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.core.files.base import ContentFile, File
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -100,6 +101,7 @@ class JobTask(celery.Task):
     # The job being run; a task object runs one job at a time in a process (the prefork
     # and solo pools; not the threads pool).
     job: Job | None = None
+    _committed = False
 
     def __call__(self, job_id, *args, **kwargs):
         job = Job.objects.filter(pk=job_id).first()
@@ -111,6 +113,9 @@ class JobTask(celery.Task):
         )
         job.refresh_from_db()
         self.job, self._last_progress = job, 0.0
+        # Run outside any transaction (a worker; an eager task after the commit): the job's
+        # row is committed, and progress may be written on another connection (progress()).
+        self._committed = not connection.in_atomic_block
         try:
             summary = self.run(job, *args, **kwargs)
         except JobFailed as exc:
@@ -138,14 +143,22 @@ class JobTask(celery.Task):
             return
         self._last_progress = now
         fields = {"done": done} if total is None else {"done": done, "total": total}
-        Job.objects.filter(pk=self.job.pk).update(**fields)
+        if self._committed and connection.in_atomic_block and connection.vendor == "postgresql":
+            # Inside the work's own transaction (an export reads in one) the row would stay
+            # invisible to the job's page until the end: written on a connection of its own.
+            _update_elsewhere(self.job.pk, fields)
+        else:
+            Job.objects.filter(pk=self.job.pk).update(**fields)
 
-    def save_result(self, name: str, content: bytes):
-        """Store the result file (private storage) under the download name ``name``."""
+    def save_result(self, name: str, content: bytes | File):
+        """Store the result file (private storage) under the download name ``name``;
+        ``content``: bytes, or a File (a large result written to a temporary file)."""
         job = self.job
         if job.result_file:
             job.result_file.delete(save=False)
-        job.result_file.save(name, ContentFile(content), save=False)
+        if not isinstance(content, File):
+            content = ContentFile(content)
+        job.result_file.save(name, content, save=False)
         job.result_name = name
         Job.objects.filter(pk=job.pk).update(result_file=job.result_file.name, result_name=name)
 
@@ -170,3 +183,18 @@ def _finish(job: Job, state: str, *, summary=None, error=""):
         link=job.get_absolute_url(),
         event_key=f"job-{job.pk}-{state}",
     )
+
+
+def _update_elsewhere(job_id: int, fields: dict) -> None:
+    """``fields`` of the job written and committed on another database connection (a
+    thread has its own), closed at once."""
+
+    def write():
+        try:
+            Job.objects.filter(pk=job_id).update(**fields)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=write, name=f"job-{job_id}-progress")
+    thread.start()
+    thread.join()

@@ -73,6 +73,24 @@ class _Echo:
 Display = Sequence[Callable | None]
 
 
+def csv_chunks(header: Sequence, rows: Iterable[Sequence], display: Display | None = None):
+    """The text of a CSV download, piece by piece (see ``csv_response``); a streamed
+    response and an export job's file are written from the same pieces."""
+    # Every field quoted: Excel with Indonesian regional settings splits on ";", and an
+    # unquoted "a;=cmd" would open as a second cell starting with "=".
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
+    yield "\ufeff"
+    yield writer.writerow([safe_cell(h) for h in header])
+    if display:
+        shown = [f or _same for f in display]
+        for row in read_in_transaction(rows):
+            cells = [_csv_text(safe_cell(f(v))) for f, v in zip(shown, row, strict=True)]
+            yield writer.writerow(cells)
+        return
+    for row in read_in_transaction(rows):
+        yield writer.writerow([_csv_text(safe_cell(v)) for v in row])
+
+
 def csv_response(
     filename: str, header: Sequence, rows: Iterable[Sequence], display: Display | None = None
 ):
@@ -80,23 +98,9 @@ def csv_response(
     ``rows`` should be a generator over ``.iterator()`` so memory stays flat. ``display``:
     per column, None or a function from the stored value to the shown one (a choice's
     label)."""
-    # Every field quoted: Excel with Indonesian regional settings splits on ";", and an
-    # unquoted "a;=cmd" would open as a second cell starting with "=".
-    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
-
-    def stream():
-        yield "\ufeff"
-        yield writer.writerow([safe_cell(h) for h in header])
-        if display:
-            shown = [f or _same for f in display]
-            for row in read_in_transaction(rows):
-                cells = [_csv_text(safe_cell(f(v))) for f, v in zip(shown, row, strict=True)]
-                yield writer.writerow(cells)
-            return
-        for row in read_in_transaction(rows):
-            yield writer.writerow([_csv_text(safe_cell(v)) for v in row])
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_chunks(header, rows, display), content_type="text/csv; charset=utf-8"
+    )
     # Quoted/encoded by Django: a site name with quotes cannot break the header.
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
@@ -129,13 +133,9 @@ def _renderer(display):
     return render
 
 
-def xlsx_response(filename: str, sheets: Iterable[tuple]):
-    """A streamed XLSX download (kampungkb.xlsx_stream): the first bytes are sent while
-    the rows are still being read, memory stays flat for any number of rows, and a table
-    longer than a sheet's 1,048,576 rows continues on the next sheet. ``sheets`` yields
-    ``(title, header, rows)``, or ``(title, header, rows, display)`` for rows of plain
-    values (no ``Highlight``), one per entry of ``display`` (see ``csv_response``): the
-    writer's fast form, each distinct value of a column made safe and rendered once."""
+def xlsx_chunks(sheets: Iterable[tuple]) -> Iterator[bytes]:
+    """The bytes of an XLSX download (see ``xlsx_response``); a streamed response and an
+    export job's file are written from the same bytes."""
 
     def safe_sheets():
         for title, header, rows, *display in sheets:
@@ -159,6 +159,16 @@ def xlsx_response(filename: str, sheets: Iterable[tuple]):
                 ),
             )
 
-    response = StreamingHttpResponse(stream_xlsx(safe_sheets()), content_type=XLSX_CONTENT_TYPE)
+    return stream_xlsx(safe_sheets())
+
+
+def xlsx_response(filename: str, sheets: Iterable[tuple]):
+    """A streamed XLSX download (kampungkb.xlsx_stream): the first bytes are sent while
+    the rows are still being read, memory stays flat for any number of rows, and a table
+    longer than a sheet's 1,048,576 rows continues on the next sheet. ``sheets`` yields
+    ``(title, header, rows)``, or ``(title, header, rows, display)`` for rows of plain
+    values (no ``Highlight``), one per entry of ``display`` (see ``csv_response``): the
+    writer's fast form, each distinct value of a column made safe and rendered once."""
+    response = StreamingHttpResponse(xlsx_chunks(sheets), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response

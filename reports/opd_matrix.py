@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from activities.models import OPD, Activity, OPDProgram
-from kampungkb.exports import Highlight, xlsx_response
+from kampungkb.exports import Highlight
 from kampungkb.forms import DateInput
 from villages.models import KampungKB, Kecamatan
 
@@ -92,15 +92,23 @@ class Matrix:
         return sum(r.present_count for r in self.rows)
 
 
-def build_matrix(user, start, end, kecamatan=None, kind="") -> Matrix:
-    sites = KampungKB.objects.visible_to(user).active().select_related("kelurahan__kecamatan")
+def matrix_sites(user, kecamatan=None):
+    sites = KampungKB.objects.visible_to(user).active()
     if kecamatan is not None:
         sites = sites.filter(kelurahan__kecamatan=kecamatan)
-    sites = list(sites.order_by("kelurahan__code", "name"))
+    return sites
+
+
+def matrix_agencies(user, kind=""):
     agencies = OPD.objects.visible_to(user).active()
-    if kind:
-        agencies = agencies.filter(kind=kind)
-    agencies = list(agencies.order_by(Lower("short_name"), "name"))  # rows show short names
+    return agencies.filter(kind=kind) if kind else agencies
+
+
+def build_matrix(user, start, end, kecamatan=None, kind="") -> Matrix:
+    sites = matrix_sites(user, kecamatan).select_related("kelurahan__kecamatan")
+    sites = list(sites.order_by("kelurahan__code", "name"))
+    # Rows show short names.
+    agencies = list(matrix_agencies(user, kind).order_by(Lower("short_name"), "name"))
     site_ids = [s.pk for s in sites]
 
     counts: dict[tuple[int, int], Cell] = defaultdict(Cell)
@@ -155,21 +163,21 @@ def build_matrix(user, start, end, kecamatan=None, kind="") -> Matrix:
 NOT_FILTERS = {"format"}
 
 
-def read_filters(request):
+def read_filters(user, query):
     """The matrix's period and filters from the query, and a notice for each part the user
     gave that is not used: a period that does not parse (the default period is shown), a
     filter value refused by the form, or a parameter the matrix does not have. A valid
     filter still applies when another part is refused; a missing date is the default's."""
     start, end = default_period()
     fields = MatrixFilterForm.base_fields
-    given = {k for k, v in request.GET.items() if v.strip()} - NOT_FILTERS
+    given = {k for k, v in query.items() if v.strip()} - NOT_FILTERS
     data = None
     if given & set(fields):
-        data = request.GET.copy()
+        data = query.copy()
         for name, default in (("start", start), ("end", end)):
             if not data.get(name, "").strip():
                 data[name] = default.isoformat()
-    form = MatrixFilterForm(data, user=request.user, initial={"start": start, "end": end})
+    form = MatrixFilterForm(data, user=user, initial={"start": start, "end": end})
     kecamatan, kind, notices = None, "", []
     if data is not None:
         form.is_valid()
@@ -209,10 +217,12 @@ def read_filters(request):
 
 
 def opd_matrix(request):
-    form, start, end, kecamatan, kind, notices = read_filters(request)
-    matrix = build_matrix(request.user, start, end, kecamatan=kecamatan, kind=kind)
     if request.GET.get("format") == "xlsx":
-        return _xlsx(matrix)
+        from .downloads import respond  # streamed, or a job when it is large
+
+        return respond(request, "matriks-opd", "xlsx", refused=None)
+    form, start, end, kecamatan, kind, notices = read_filters(request.user, request.GET)
+    matrix = build_matrix(request.user, start, end, kecamatan=kecamatan, kind=kind)
     return render(
         request,
         "reports/opd_matrix.html",
@@ -220,7 +230,11 @@ def opd_matrix(request):
     )
 
 
-def _xlsx(matrix: Matrix):
+def xlsx_name(start, end) -> str:
+    return f"matriks-opd-{start:%Y%m%d}-{end:%Y%m%d}"
+
+
+def xlsx_sheets(matrix: Matrix) -> list[tuple]:
     period = f"{matrix.start:%d/%m/%Y}–{matrix.end:%d/%m/%Y}"
     header = (
         [_("Agency (%(period)s)") % {"period": period}]
@@ -232,7 +246,8 @@ def _xlsx(matrix: Matrix):
         values = [(c.programs + c.activities) if c.present else Highlight(0) for c in row.cells]
         rows.append([row.agency.name, *values, row.present_count])
     rows.append([_("Agencies present"), *matrix.site_totals, matrix.present_pairs])
-    details = [
+    # A generator: an agency's row per site, thousands of rows per agency nationally.
+    details = (
         [
             row.agency.name,
             site.name,
@@ -243,22 +258,19 @@ def _xlsx(matrix: Matrix):
         ]
         for row in matrix.rows
         for site, cell in zip(matrix.sites, row.cells, strict=True)
-    ]
-    return xlsx_response(
-        f"matriks-opd-{matrix.start:%Y%m%d}-{matrix.end:%Y%m%d}.xlsx",
-        [
-            (_("Matrix"), header, rows),
-            (
-                _("Details"),
-                [
-                    _("Agency"),
-                    _("Kampung KB"),
-                    _("Kelurahan code"),
-                    _("Kelurahan"),
-                    _("Programs"),
-                    _("Verified activities"),
-                ],
-                details,
-            ),
-        ],
     )
+    return [
+        (_("Matrix"), header, rows),
+        (
+            _("Details"),
+            [
+                _("Agency"),
+                _("Kampung KB"),
+                _("Kelurahan code"),
+                _("Kelurahan"),
+                _("Programs"),
+                _("Verified activities"),
+            ],
+            details,
+        ),
+    ]

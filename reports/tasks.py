@@ -76,3 +76,12 @@ def recompute_months_job(self, job) -> dict:
         f"hitung-ulang-{job.params['first']}-{job.params['last']}.csv", out.getvalue().encode()
     )
     return {"months": len(todo), "rows": sum(n for _month, n in written)}
+
+
+@shared_task(bind=True, base=JobTask)
+def export_job(self, job) -> dict:
+    """An export job (``Job.Kind.EXPORT``): a download too large to stream in a request
+    (reports.downloads), written for its owner to the job's result file, with progress."""
+    from .downloads import write_job_file
+
+    return write_job_file(self, job)

@@ -13,49 +13,23 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from activities.models import Activity
 from kampungkb.bounds import page_in_range
-from kampungkb.exports import csv_response, xlsx_response
 from kampungkb.mixins import SiteScopedMixin
-from kampungkb.scopes import get_scope
 from villages.models import KampungKB, KKBPKSnapshot, PopulationSnapshot, ProfileSnapshot
 
-from . import comparison as comparison_service
-from . import summary
+from . import downloads
 from .charts import chart
-from .columns import (
-    ACTIVITY_COLUMNS,
-    CLASSIFICATION_COLUMNS,
-    activity_export_display,
-    activity_export_rows,
-    header_row,
-    render_rows,
-    value_row,
-)
-from .forms import (
-    ActivityReportFilterForm,
-    ClassificationFilterForm,
-    ComparisonForm,
-    asks_for_hidden_area,
-)
+from .columns import ACTIVITY_COLUMNS, CLASSIFICATION_COLUMNS, render_rows
+from .forms import ActivityReportFilterForm, ClassificationFilterForm, asks_for_hidden_area
 from .models import QualityScore
 from .periods import MonthError, latest_scored_month, month_param, parse_month
 from .quality import INDEX_LABELS, INDICATORS, QualityClass
 from .recompute import figures_of
 from .sustainability import add_months, continuity, month_end, report_due_date, report_status
-
-EXPORT_FORMATS = ("xlsx", "csv")
-
-
-def export(fmt, filename, sheets):
-    """``sheets``: ``[(title, header, rows), ...]`` or ``(title, header, rows, display)``
-    for rows of plain values (kampungkb.exports.xlsx_response); CSV takes the first sheet."""
-    if fmt == "csv":
-        title, header, rows, *display = sheets[0]
-        return csv_response(f"{filename}.csv", header, rows, *display)
-    return xlsx_response(f"{filename}.xlsx", sheets)
 
 
 def bad_request(request, form):
@@ -79,10 +53,7 @@ class ClassificationMixin:
         return chosen or latest_scored_month()
 
     def rows(self, form, month):
-        qs = QualityScore.objects.visible_to(self.request.user).filter(period=month)
-        if not form.is_valid():
-            return qs.none()
-        return form.filter(qs).select_related("site__kelurahan__kecamatan")
+        return downloads.classification_rows(self.request.user, form, month)
 
 
 class CountedPaginator(Paginator):
@@ -108,18 +79,11 @@ class ClassificationView(ClassificationMixin, ListView):
         return CountedPaginator(queryset, per_page, known_count=self.summary_count, **kwargs)
 
     def summary_count(self):
-        """The number of rows from the month's summary (reports.summary), for a user who
-        reads every site and filters only as the summary can count (the form says): the
-        one figure of the first page that grew with the number of sites (a count of the
-        month's rows, 12-20 ms at 83,000 sites)."""
-        filters = self.form.summary_filters() if self.form.is_valid() else None
-        if (
-            filters is None
-            or self.month_value is None
-            or not get_scope(self.request.user).reads_all_sites
-        ):
-            return None
-        return summary.count_rows(self.month_value, **filters)
+        """The number of rows from the month's summary, when it can tell (the one figure
+        of the first page that grew with the number of sites)."""
+        return downloads.classification_summary_count(
+            self.request.user, self.form, self.month_value
+        )
 
     def get_queryset(self):
         self.form = self.get_form()
@@ -141,27 +105,17 @@ class ClassificationView(ClassificationMixin, ListView):
         return ctx
 
 
-class ClassificationExportView(ClassificationMixin, TemplateView):
+class DownloadView(View):
+    """A download of :data:`reports.downloads.DOWNLOADS`: streamed, or a job if large."""
+
+    download = ""
+
     def get(self, request, fmt):
-        form = self.get_form()
-        if not form.is_valid():
-            return bad_request(request, form)
-        month = self.month(form)
-        if month is None:
-            raise Http404
-        rows = self.rows(form, month).iterator(chunk_size=2000)
-        title = _("Classification %(month)s") % {"month": month.strftime("%m-%Y")}
-        return export(
-            fmt,
-            f"klasifikasi-kampung-kb-{month_param(month)}",
-            [
-                (
-                    title,
-                    header_row(CLASSIFICATION_COLUMNS),
-                    (value_row(CLASSIFICATION_COLUMNS, r) for r in rows),
-                )
-            ],
-        )
+        return downloads.respond(request, self.download, fmt, refused=bad_request)
+
+
+class ClassificationExportView(DownloadView):
+    download = "klasifikasi"
 
 
 # --------------------------------------------------------------------------------------
@@ -169,21 +123,7 @@ class ClassificationExportView(ClassificationMixin, TemplateView):
 # --------------------------------------------------------------------------------------
 class ComparisonMixin:
     def get_comparison(self):
-        request = self.request
-        bound = any(k in request.GET for k in ("kampung", "kecamatan", "mode", "dari", "sampai"))
-        form = ComparisonForm(
-            request.GET if bound else None, user=request.user, default_end=latest_scored_month()
-        )
-        if not bound or not form.is_valid():
-            return form, None
-        data = form.cleaned_data
-        objects = data["kampung"] if data["mode"] == form.MODE_SITES else data["kecamatan"]
-        if data.get("dari") is None:
-            return form, None
-        result = comparison_service.build(
-            request.user, data["mode"], objects, data["dari"], data["sampai"]
-        )
-        return form, result
+        return downloads.comparison_result(self.request.user, self.request.GET)
 
 
 class ComparisonView(ComparisonMixin, TemplateView):
@@ -200,13 +140,8 @@ class ComparisonPrintView(ComparisonView):
     template_name = "reports/comparison_print.html"
 
 
-class ComparisonExportView(ComparisonMixin, TemplateView):
-    def get(self, request, fmt):
-        form, result = self.get_comparison()
-        if result is None:
-            return bad_request(request, form)
-        name = f"perbandingan-{result.mode}-{month_param(result.start)}-{month_param(result.end)}"
-        return export(fmt, name, [(t.title, t.header, t.rows) for t in result.tables])
+class ComparisonExportView(DownloadView):
+    download = "perbandingan"
 
 
 # --------------------------------------------------------------------------------------
@@ -386,8 +321,7 @@ class ActivityReportMixin:
         return ActivityReportFilterForm(self.request.GET, user=self.request.user)
 
     def filtered(self, form):
-        qs = Activity.objects.visible_to(self.request.user)
-        return form.filter(qs) if form.is_valid() else qs.none()
+        return downloads.activities_queryset(self.request.user, form)
 
     def activities(self, form):
         return (
@@ -462,68 +396,11 @@ class ActivityReportView(ActivityReportMixin, ListView):
         return ctx
 
 
-class ActivityExportView(ActivityReportMixin, TemplateView):
-    def get(self, request, fmt):
-        form = self.get_form()
-        if not form.is_valid():
-            return bad_request(request, form)
-        # Plain values, not model instances (the page's columns, read as values_list).
-        return export(
-            fmt,
-            f"kegiatan-kampung-kb-{timezone.localdate():%Y%m%d}",
-            [
-                (
-                    _("Activities"),
-                    header_row(ACTIVITY_COLUMNS),
-                    activity_export_rows(self.filtered(form)),
-                    activity_export_display(),
-                )
-            ],
-        )
+class ActivityExportView(DownloadView):
+    download = "kegiatan"
 
 
-# --------------------------------------------------------------------------------------
-# Site registry export (the site list with its filters and sort order)
-# --------------------------------------------------------------------------------------
-class SiteRegistryExportView(TemplateView):
-    def get(self, request, fmt):
-        from villages.filters import SiteFilter
-        from villages.tables import SiteTable
+class SiteRegistryExportView(DownloadView):
+    """The site registry: the site list with its filters and sort order."""
 
-        qs = KampungKB.objects.visible_to(request.user).select_related("kelurahan__kecamatan")
-        filterset = SiteFilter(request.GET or None, queryset=qs)
-        if filterset.is_bound and not filterset.is_valid():
-            return bad_request(request, filterset.form)
-        for name, lookup in (
-            ("kecamatan", "kelurahan__kecamatan_id"),
-            ("kelurahan", "kelurahan_id"),
-        ):
-            if filterset.form.cleaned_data.get(name) if filterset.is_bound else None:
-                area = filterset.form.cleaned_data[name]
-                if not qs.filter(**{lookup: area.pk}).exists():
-                    raise Http404  # another area's registry, asked for by URL
-        table = SiteTable(filterset.qs, order_by=request.GET.get("sort"))
-        columns = list(table.columns)
-        header = [str(c.header) for c in columns]
-
-        def rows():
-            ordered = table.data.data.iterator(chunk_size=2000)
-            for site in ordered:
-                yield [_registry_value(c, site) for c in columns]
-
-        return export(
-            fmt,
-            f"daftar-kampung-kb-{timezone.localdate():%Y%m%d}",
-            [(_("Kampung KB"), header, rows())],
-        )
-
-
-def _registry_value(column, site):
-    value = column.accessor.resolve(site, quiet=True)
-    if isinstance(value, bool):
-        return value
-    return (
-        value
-        if value is None or isinstance(value, (int, str)) or hasattr(value, "isoformat")
-        else str(value)
-    )
+    download = "kampung"

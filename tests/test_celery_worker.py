@@ -151,7 +151,13 @@ def test_a_job_started_on_the_web_is_run_by_the_worker_and_followed_to_done(
     assert job.started_at and job.finished_at
     assert QualityScore.objects.filter(site=site_a, period=D(2024, 3, 1)).exists()
     assert "reports.tasks.recompute_months_job" in worker["log"].read_text()
-    # The owner is told in the inbox, and the e-mail is sent by the worker's mail task.
+    # The owner is told in the inbox (just after the state is written: waited for), and
+    # the e-mail is sent by the worker's mail task.
+    wait_for(
+        lambda: Notification.objects.filter(recipient=dinas).exists(),
+        what="the notification",
+        log=worker["log"],
+    )
     note = Notification.objects.get(recipient=dinas)
     assert note.link == url and "Tugas selesai" in note.subject
     wait_for(
@@ -199,6 +205,28 @@ def test_the_daily_reminders_run_in_the_worker_once(worker, site_a, opd_x, opd_x
     )
     assert Notification.objects.filter(recipient=opd_x).count() == 1
     assert worker["log"].read_text().count("Usulan menunggu jawaban Anda") == 1
+
+
+def test_a_large_download_is_written_by_the_worker_as_the_stream_would_send_it(
+    worker, client_for, settings, pokja_a, site_a, site_b
+):
+    f.ActivityFactory.create_batch(7, site=site_a, status="verified")
+    f.ActivityFactory.create_batch(3, site=site_b, status="verified")  # another Pokja's
+    client = client_for(pokja_a)
+    url = reverse("reports:activities-export", args=["csv"]) + "?status=verified"
+    streamed = b"".join(client.get(url).streaming_content)
+    settings.EXPORT_JOB_THRESHOLD_ROWS = 6
+    response = client.get(url)
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert job.kind == Job.Kind.EXPORT
+    wait_for(lambda: Job.objects.get().is_finished, what="the export job to end", log=worker["log"])
+    job.refresh_from_db()
+    assert (job.state, job.total, job.done) == (Job.State.DONE, 7, 7), job.error
+    assert "reports.tasks.export_job" in worker["log"].read_text()
+    download = client.get(reverse("jobs:download", args=[job.pk]))
+    assert b"".join(download.streaming_content) == streamed
+    assert streamed.count(b"\n") == 8  # the header and the Pokja's own 7 activities
 
 
 # --- Two web processes and one worker (issue 20, item 7) --------------------------------

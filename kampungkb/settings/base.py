@@ -293,3 +293,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 JOB_RESULT_DAYS = 7
+# A download (report CSV/XLSX) of more rows than this becomes an export job: the file is
+# written by a worker to private storage and its owner notified; smaller ones stream.
+EXPORT_JOB_THRESHOLD_ROWS = env.int("EXPORT_JOB_THRESHOLD_ROWS", default=20_000)
+# Export jobs on a queue of their own (a worker started with `-Q <name>`), so a national
+# export never holds back the e-mails and recomputes; unset: the default queue.
+if CELERY_EXPORT_QUEUE := env("CELERY_EXPORT_QUEUE", default=""):
+    CELERY_TASK_ROUTES = {"reports.tasks.export_job": {"queue": CELERY_EXPORT_QUEUE}}
