@@ -191,7 +191,11 @@ def job_context(user, job) -> dict:
     kind = job.params.get("import")
     ctx = {
         "import_label": ImportBatch.Kind(kind).label if kind in ImportBatch.Kind.values else "",
-        "import_step": _("Save") if job.params.get("step") == tasks.SAVE else _("Check"),
+        "import_step": (
+            _("Saving the rows")
+            if job.params.get("step") == tasks.SAVE
+            else _("Check before saving")
+        ),
     }
     batch_id = job.summary.get("batch") if job.is_finished else None
     batch = (
