@@ -127,6 +127,10 @@ def import_commit(request, pk):
 @require_POST
 def import_cancel(request, pk):
     batch = _pending_batch(request, pk)
+    saving = tasks.unfinished_save(request.user, batch)
+    if saving is not None:  # the save would overwrite the cancellation
+        messages.warning(request, _("This import is being saved; it cannot be cancelled now."))
+        return redirect(saving)
     imports.cancel(batch)
     messages.info(request, _("The import was cancelled; nothing was saved."))
     return redirect("coordination:import")

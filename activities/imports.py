@@ -755,7 +755,7 @@ def run(batch: ImportBatch, user, *, commit: bool, progress=None) -> Outcome:
         except FileRefused:
             raise
         except Exception:  # a damaged file must give a message, never a 500
-            logger.info("Unreadable import file (batch %s)", batch.pk, exc_info=True)
+            logger.info("Unreadable import file (sha256 %s)", batch.sha256[:12], exc_info=True)
             raise _not_xlsx() from None
         if commit:
             try:
@@ -890,7 +890,8 @@ def _check_scope(spec: Spec, user, ids):
 # Entry points for the views (and the benchmark)
 # --------------------------------------------------------------------------------------
 def upload(user, kind: str, name: str, content: bytes, progress=None) -> ImportBatch:
-    """Record an uploaded file and check it (the dry run)."""
+    """Check an uploaded file (the dry run) and record it with its outcome. Saved once
+    checked: a check cut off (a worker killed) leaves no half-made record behind."""
     batch = ImportBatch(
         kind=kind,
         uploaded_by=user,
@@ -900,7 +901,6 @@ def upload(user, kind: str, name: str, content: bytes, progress=None) -> ImportB
         content=content,
         status=ImportBatch.Status.CHECKED,
     )
-    batch.save()
     outcome = run(batch, user, commit=False, progress=progress)
     _record(batch, outcome)
     if batch.status != ImportBatch.Status.CHECKED:

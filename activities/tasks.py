@@ -72,6 +72,15 @@ def start_save(user, batch: ImportBatch) -> Job:
         raise ImportAlreadyRunning(exc.job) from None
 
 
+def unfinished_save(user, batch: ImportBatch) -> Job | None:
+    return (
+        Job.objects.visible_to(user)
+        .unfinished()
+        .filter(owner=user, kind=Job.Kind.IMPORT, params__step=SAVE, params__batch=batch.pk)
+        .first()
+    )
+
+
 @shared_task(bind=True, base=JobTask, name="activities.import_job")
 def import_job(self, job: Job):
     """Check or save an import as the job's owner; the result is the ImportBatch."""

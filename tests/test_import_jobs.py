@@ -267,3 +267,23 @@ def test_a_save_started_before_the_rights_were_lost_saves_nothing(
     assert not Activity.objects.exists()
     page = client.get(save.get_absolute_url()).content.decode()
     assert "Anda tidak berwenang mengimpor data untuk Kampung KB A" in page
+
+
+def test_an_import_being_saved_cannot_be_cancelled(
+    client_for, pokja_a, site_a, django_capture_on_commit_callbacks
+):
+    client = client_for(pokja_a)
+    run_upload(client, django_capture_on_commit_callbacks, f.xlsx_bytes([ACT, act_row(site_a)]))
+    batch = ImportBatch.objects.get()
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(reverse("coordination:import-commit", args=[batch.pk]))  # queued
+    save = Job.objects.get(params__step="save")
+    response = client.post(reverse("coordination:import-cancel", args=[batch.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == save.get_absolute_url()
+    assert "Impor ini sedang disimpan; tidak dapat dibatalkan sekarang." in (
+        response.content.decode()
+    )
+    for callback in callbacks:
+        callback()
+    batch.refresh_from_db()
+    assert batch.status == "committed" and Activity.objects.count() == 1
