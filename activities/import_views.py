@@ -190,8 +190,6 @@ def import_template(request, kind):
 def job_context(user, job) -> dict:
     """What the page of an import job shows besides its state: what is imported, and
     once it ended, the import's outcome (the same block as the import's own page)."""
-    from . import tasks
-
     kind = job.params.get("import")
     ctx = {
         "import_label": ImportBatch.Kind(kind).label if kind in ImportBatch.Kind.values else "",

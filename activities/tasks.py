@@ -31,11 +31,8 @@ CHECK, SAVE = "check", "save"
 
 
 class ImportAlreadyRunning(JobAlreadyRunning):
-    def __init__(self, job):
-        Exception.__init__(
-            self, _("This file is already being imported; wait for that import to finish.")
-        )
-        self.job = job
+    def __str__(self):
+        return _("This file is already being imported; wait for that import to finish.")
 
 
 def upload_path(job_id: int) -> str:
@@ -56,8 +53,11 @@ def start_check(user, kind: str, name: str, content: bytes) -> Job:
         job = start_job(user, Job.Kind.IMPORT, params, import_job, same_as=_same(kind, sha256))
     except JobAlreadyRunning as exc:
         raise ImportAlreadyRunning(exc.job) from None
-    # Written before the transaction commits, i.e. before the task is sent.
-    private_storage().save(upload_path(job.pk), ContentFile(content))
+    # Written before the transaction commits, i.e. before the task is sent; at exactly
+    # this name (a leftover of a rolled-back request would make the storage pick another).
+    storage = private_storage()
+    storage.delete(upload_path(job.pk))
+    storage.save(upload_path(job.pk), ContentFile(content))
     return job
 
 
