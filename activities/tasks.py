@@ -17,6 +17,7 @@ import hashlib
 from celery import shared_task
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -58,7 +59,15 @@ def start_check(user, kind: str, name: str, content: bytes) -> Job:
     storage = private_storage()
     storage.delete(upload_path(job.pk))
     storage.save(upload_path(job.pk), ContentFile(content))
+    # After the job is sent (on_commit callbacks run in order): a job that failed to be
+    # sent (the broker down) leaves no file behind.
+    transaction.on_commit(lambda: _drop_if_unsent(job.pk))
     return job
+
+
+def _drop_if_unsent(job_id):
+    if Job.objects.filter(pk=job_id, state=Job.State.FAILED).exists():
+        private_storage().delete(upload_path(job_id))
 
 
 def start_save(user, batch: ImportBatch) -> Job:

@@ -18,6 +18,7 @@ from kampungkb.storage import private_storage
 
 from . import factories as f
 from .test_imports import ACT, NOT_XLSX, act_row
+from .test_jobs import broker_down  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -287,3 +288,17 @@ def test_an_import_being_saved_cannot_be_cancelled(
         callback()
     batch.refresh_from_db()
     assert batch.status == "committed" and Activity.objects.count() == 1
+
+
+@pytest.mark.usefixtures("broker_down")
+def test_broker_down_the_upload_fails_with_a_message_and_leaves_no_file(
+    client_for, pokja_a, site_a, django_capture_on_commit_callbacks
+):
+    client = client_for(pokja_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_upload(client, f.xlsx_bytes([ACT, act_row(site_a)]))
+    job = Job.objects.get()
+    assert response.url == job.get_absolute_url()
+    assert job.state == "failed" and "tidak tersedia" in job.error
+    assert not private_storage().exists(upload_path(job.pk))
+    assert not ImportBatch.objects.exists()
