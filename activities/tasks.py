@@ -17,7 +17,7 @@ import hashlib
 from celery import shared_task
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -99,12 +99,46 @@ def import_job(self, job: Job):
         _drop_upload(job)
         raise JobFailed(_("You may no longer import this data."))
 
-    def progress(done, total):
-        self.progress(done, total, force=True)  # every PROGRESS_ROWS rows, not every row
+    progress = Progress(self, job)
+    try:
+        if job.params["step"] == CHECK:
+            return _check(job, user, kind, progress)
+        return _save(job, user, progress)
+    finally:
+        progress.close()
 
-    if job.params["step"] == CHECK:
-        return _check(job, user, kind, progress)
-    return _save(job, user, progress)
+
+PROGRESS_SQL = 'UPDATE "jobs_job" SET "done" = %s, "total" = %s WHERE "id" = %s'
+
+
+class Progress:
+    """The import's progress callback (called every PROGRESS_ROWS rows: one UPDATE each).
+
+    The save runs in one transaction, and an UPDATE made inside it would stay invisible
+    to the job's page until the end: on PostgreSQL the progress is written on a
+    connection of its own, in autocommit. (SQLite, development only, allows one writer:
+    there it is written in the task's own connection.) The last figures are written in
+    the task's connection at the end as well, for its own view of the job."""
+
+    def __init__(self, task, job):
+        self.task, self.job, self.last = task, job, None
+        self.own = None
+        if connection.vendor == "postgresql":
+            self.own = connections.create_connection(DEFAULT_DB_ALIAS)
+
+    def __call__(self, done, total):
+        self.last = (done, total)
+        if self.own is None:
+            self.task.progress(done, total, force=True)
+            return
+        with self.own.cursor() as cursor:
+            cursor.execute(PROGRESS_SQL, [done, total, self.job.pk])
+
+    def close(self):
+        if self.own is not None:
+            self.own.close()
+            if self.last is not None:
+                self.task.progress(*self.last, force=True)
 
 
 def _check(job, user, kind, progress):

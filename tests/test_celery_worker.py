@@ -364,3 +364,57 @@ def test_an_import_is_checked_and_saved_by_the_worker(worker, client_for, pokja_
     assert "5 baris sudah disimpan." in client.get(save.get_absolute_url()).content.decode()
     assert Activity.objects.filter(site=site_a, created_by=pokja_a).count() == 5
     assert worker["log"].read_text().count("activities.import_job[") >= 4  # received, done ×2
+
+
+def test_an_import_save_killed_midway_is_run_again_from_the_start_never_half_saved(
+    worker, client_for, pokja_a, site_a
+):
+    from activities.models import Activity, ImportBatch
+
+    from .test_imports import ACT, act_row
+
+    client = client_for(pokja_a)
+    rows = [ACT] + [act_row(site_a, f"Kegiatan {i}") for i in range(1500)]
+    client.post(
+        reverse("coordination:import"),
+        {"kind": "activities", "file": f.xlsx_upload(rows, name="kegiatan.xlsx")},
+    )
+    check = Job.objects.get()
+    wait_for(
+        lambda: Job.objects.filter(pk=check.pk, state=Job.State.DONE).exists(),
+        what="the check job to end",
+        timeout=180,
+        log=worker["log"],
+    )
+    batch = ImportBatch.objects.get()
+    client.post(reverse("coordination:import-commit", args=[batch.pk]))
+    save = Job.objects.exclude(pk=check.pk).get()
+    # Once the save has reported progress (rows written in its open transaction), the
+    # process running it is killed: SIGKILL, no clean-up.
+    wait_for(
+        lambda: Job.objects.filter(pk=save.pk, done__gt=0).exists(),
+        what="the save to be under way",
+        timeout=120,
+        log=worker["log"],
+    )
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(worker["process"].pid)],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    assert children, "no pool process to kill"
+    for pid in children:
+        os.kill(int(pid), signal.SIGKILL)
+    assert Activity.objects.count() == 0  # the killed transaction saved nothing
+    # Delivered again (task_reject_on_worker_lost) and run from the start to its end.
+    wait_for(
+        lambda: Job.objects.filter(pk=save.pk).exclude(state__in=Job.UNFINISHED).exists(),
+        what="the save job to end after the kill",
+        timeout=180,
+        log=worker["log"],
+    )
+    save.refresh_from_db()
+    assert save.state == Job.State.DONE, save.error
+    assert save.summary == {"batch": batch.pk, "created": 1500}
+    assert Activity.objects.count() == 1500
