@@ -1,5 +1,6 @@
-"""Spreadsheet import pages: templates, upload (dry run), preview, save or cancel, and
-the import history. The rules live in :mod:`activities.imports`."""
+"""Spreadsheet import pages: templates, upload, preview, save or cancel, and the import
+history. The rules live in :mod:`activities.imports`; the dry run and the save run as
+background jobs (:mod:`activities.tasks`) and the user follows them on the job's page."""
 
 from django import forms
 from django.contrib import messages
@@ -14,7 +15,7 @@ from django.views.generic import DetailView, FormView
 from kampungkb.exports import xlsx_response
 from kampungkb.mixins import ScopedQuerysetMixin
 
-from . import imports
+from . import imports, tasks
 from .models import OPD, ImportBatch
 
 
@@ -40,6 +41,12 @@ class ImportUploadForm(forms.Form):
                 _("The file is %(size).1f MB; the limit is %(limit)d MB.")
                 % {"size": upload.size / 1024 / 1024, "limit": imports.MAX_BYTES // 1024 // 1024}
             )
+        self.content = upload.read()
+        try:
+            # A zip bomb is refused now, from the zip's directory, not after a wait.
+            imports.check_unpacked_size(self.content)
+        except imports.FileRefused as refused:
+            raise forms.ValidationError(refused.message) from None
         return upload
 
 
@@ -72,11 +79,17 @@ class ImportView(ImportMixin, FormView):
         return ctx
 
     def form_valid(self, form):
-        upload = form.cleaned_data["file"]
-        batch = imports.upload(
-            self.request.user, form.cleaned_data["kind"], upload.name, upload.read()
-        )
-        return redirect(batch)
+        try:
+            job = tasks.start_check(
+                self.request.user,
+                form.cleaned_data["kind"],
+                form.cleaned_data["file"].name,
+                form.content,
+            )
+        except tasks.ImportAlreadyRunning as exc:
+            form.add_error("file", str(exc))
+            return self.form_invalid(form)
+        return redirect(job)
 
 
 class ImportDetailView(ScopedQuerysetMixin, DetailView):
@@ -103,19 +116,21 @@ def _pending_batch(request, pk):
 @require_POST
 def import_commit(request, pk):
     batch = _pending_batch(request, pk)
-    outcome = imports.commit(batch, request.user)
-    if outcome.created:
-        messages.success(request, _("%(n)d rows were saved.") % {"n": outcome.created})
-    else:
-        messages.error(
-            request, _("Nothing was saved: the file has errors now. See the list below.")
-        )
-    return redirect(batch)
+    try:
+        job = tasks.start_save(request.user, batch)
+    except tasks.ImportAlreadyRunning as exc:
+        messages.warning(request, str(exc))
+        return redirect(exc.job or batch)
+    return redirect(job)
 
 
 @require_POST
 def import_cancel(request, pk):
     batch = _pending_batch(request, pk)
+    saving = tasks.unfinished_save(request.user, batch)
+    if saving is not None:  # the save would overwrite the cancellation
+        messages.warning(request, _("This import is being saved; it cannot be cancelled now."))
+        return redirect(saving)
     imports.cancel(batch)
     messages.info(request, _("The import was cancelled; nothing was saved."))
     return redirect("coordination:import")
@@ -170,3 +185,30 @@ def import_template(request, kind):
             ("Kode", [_("column"), _("code"), _("meaning")], code_rows),
         ],
     )
+
+
+def job_context(user, job) -> dict:
+    """What the page of an import job shows besides its state: what is imported, and
+    once it ended, the import's outcome (the same block as the import's own page)."""
+    kind = job.params.get("import")
+    ctx = {
+        "import_label": ImportBatch.Kind(kind).label if kind in ImportBatch.Kind.values else "",
+        "import_step": (
+            _("Saving the rows")
+            if job.params.get("step") == tasks.SAVE
+            else _("Check before saving")
+        ),
+    }
+    batch_id = job.summary.get("batch") if job.is_finished else None
+    batch = (
+        ImportBatch.objects.visible_to(user)
+        .select_related("uploaded_by")
+        .filter(pk=batch_id)
+        .first()
+        if batch_id
+        else None
+    )
+    if batch is not None:
+        ctx["batch"] = batch
+        ctx["can_commit"] = ImportBatch.objects.editable_by(user).filter(pk=batch.pk).exists()
+    return ctx

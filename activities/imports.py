@@ -63,6 +63,8 @@ MAX_ZIP_ENTRIES = 500
 #: of real data grow about 18 times (even 100,000 identical rows), a bomb a thousand times.
 MAX_COMPRESSION_RATIO = 100
 MIN_RATIO_CHECKED_BYTES = 1024 * 1024
+#: Rows between two progress reports of an import job (each report is one UPDATE).
+PROGRESS_ROWS = 200
 #: Errors kept for the preview (the count is always complete).
 MAX_ERRORS_KEPT = 1000
 PREVIEW_ROWS = 10
@@ -537,6 +539,17 @@ def check_file(content: bytes) -> None:
             _check_row_elements(archive, entry.filename)
 
 
+def check_unpacked_size(content: bytes) -> None:
+    """The zip-bomb check alone, from the zip's directory (nothing is unpacked): run at
+    upload, before a job is made, so that a bomb is refused at once. What is not a zip
+    at all passes here; the job refuses it with its own message."""
+    try:
+        entries = zipfile.ZipFile(io.BytesIO(content)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    _check_unpacked_size(entries)
+
+
 def _megabytes(size) -> str:
     return number_format(max(1, round(size / 1024 / 1024)), force_grouping=True)
 
@@ -616,19 +629,21 @@ def _is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _count_filled_rows(sheet):
+def _count_filled_rows(sheet) -> int:
     filled = 0
     for values in sheet.iter_rows(values_only=True):
         if not all(_is_blank(v) for v in values):
             filled += 1
             if filled > MAX_ROWS + 1:  # + the header row
                 raise _too_many_rows()
+    return filled
 
 
 @dataclass
 class Sheet:
     columns: list[Column | None]  # by position; None = an empty header cell
     rows: Iterator  # (row number, [cells])
+    total: int = 0  # data rows below the header, for the progress (blank ones included)
 
     @functools.cached_property
     def labels(self) -> list[str]:
@@ -651,7 +666,9 @@ def open_sheet(workbook, spec: Spec) -> Sheet:
     if sheet.max_row is None or sheet.max_row > MAX_ROWS + 1:
         # The declared size is missing or too large (it may count formatted empty rows):
         # count the filled rows first, cheaply, before any row is checked.
-        _count_filled_rows(sheet)
+        total = _count_filled_rows(sheet) - 1
+    else:
+        total = sheet.max_row - 1
     rows = sheet.iter_rows()
     header_cells = next(rows, None)
     if header_cells is None:
@@ -682,7 +699,7 @@ def open_sheet(workbook, spec: Spec) -> Sheet:
             + " "
             + _("Download the template again and copy your data into it.")
         )
-    return Sheet(columns=columns, rows=enumerate(_safe(rows), start=2))
+    return Sheet(columns=columns, rows=enumerate(_safe(rows), start=2), total=max(0, total))
 
 
 def _safe(rows):
@@ -720,8 +737,9 @@ class _Rollback(Exception):
     pass
 
 
-def run(batch: ImportBatch, user, *, commit: bool) -> Outcome:
-    """Check every row of ``batch`` (and with ``commit``, save them all or nothing)."""
+def run(batch: ImportBatch, user, *, commit: bool, progress=None) -> Outcome:
+    """Check every row of ``batch`` (and with ``commit``, save them all or nothing).
+    ``progress(done, total)``, if given, is called every PROGRESS_ROWS rows."""
     spec = SPECS[batch.kind]
     outcome = Outcome()
     workbook = None
@@ -737,18 +755,18 @@ def run(batch: ImportBatch, user, *, commit: bool) -> Outcome:
         except FileRefused:
             raise
         except Exception:  # a damaged file must give a message, never a 500
-            logger.info("Unreadable import file (batch %s)", batch.pk, exc_info=True)
+            logger.info("Unreadable import file (sha256 %s)", batch.sha256[:12], exc_info=True)
             raise _not_xlsx() from None
         if commit:
             try:
                 with transaction.atomic():
-                    _rows(spec, sheet, user, outcome, batch=batch)
+                    _rows(spec, sheet, user, outcome, batch=batch, progress=progress)
                     if outcome.error_count or not outcome.rows:
                         raise _Rollback
             except _Rollback:
                 outcome.created = 0
         else:
-            _rows(spec, sheet, user, outcome, batch=None)
+            _rows(spec, sheet, user, outcome, batch=None, progress=progress)
     except FileRefused as refused:
         outcome.file_error = refused.message
         outcome.created = 0
@@ -760,12 +778,16 @@ def run(batch: ImportBatch, user, *, commit: bool) -> Outcome:
     return outcome
 
 
-def _rows(spec: Spec, sheet: Sheet, user, outcome: Outcome, *, batch):
+def _rows(spec: Spec, sheet: Sheet, user, outcome: Outcome, *, batch, progress=None):
     lookups = Lookups(spec.sites_for(user))
     seen: dict = {}
     existing: dict = {}
     created_ids = []
+    if progress is not None:
+        progress(0, sheet.total)
     for row_number, cells in sheet.rows:
+        if progress is not None and row_number % PROGRESS_ROWS == 1 and row_number > 1:
+            progress(min(row_number - 1, sheet.total), sheet.total)
         if all(_is_blank(c.value) for c in cells):
             continue  # blank row
         outcome.rows += 1
@@ -867,8 +889,9 @@ def _check_scope(spec: Spec, user, ids):
 # --------------------------------------------------------------------------------------
 # Entry points for the views (and the benchmark)
 # --------------------------------------------------------------------------------------
-def upload(user, kind: str, name: str, content: bytes) -> ImportBatch:
-    """Record an uploaded file and check it (the dry run)."""
+def upload(user, kind: str, name: str, content: bytes, progress=None) -> ImportBatch:
+    """Check an uploaded file (the dry run) and record it with its outcome. Saved once
+    checked: a check cut off (a worker killed) leaves no half-made record behind."""
     batch = ImportBatch(
         kind=kind,
         uploaded_by=user,
@@ -878,8 +901,7 @@ def upload(user, kind: str, name: str, content: bytes) -> ImportBatch:
         content=content,
         status=ImportBatch.Status.CHECKED,
     )
-    batch.save()
-    outcome = run(batch, user, commit=False)
+    outcome = run(batch, user, commit=False, progress=progress)
     _record(batch, outcome)
     if batch.status != ImportBatch.Status.CHECKED:
         batch.content = None
@@ -887,9 +909,9 @@ def upload(user, kind: str, name: str, content: bytes) -> ImportBatch:
     return batch
 
 
-def commit(batch: ImportBatch, user) -> Outcome:
+def commit(batch: ImportBatch, user, progress=None) -> Outcome:
     """Save every row of a checked import, or nothing (the rows are checked again)."""
-    outcome = run(batch, user, commit=True)
+    outcome = run(batch, user, commit=True, progress=progress)
     _record(batch, outcome)
     if outcome.created:
         batch.status = ImportBatch.Status.COMMITTED

@@ -46,13 +46,20 @@ class JobAlreadyRunning(Exception):
 
 
 class JobFailed(Exception):
-    """Raised by a job's work with the message its owner sees (Indonesian by default)."""
+    """Raised by a job's work with the message its owner sees (Indonesian by default),
+    and optionally the summary kept with it (e.g. the import holding the row errors)."""
+
+    def __init__(self, message, summary=None):
+        super().__init__(message)
+        self.summary = summary or {}
 
 
-def start_job(user, kind: str, params: dict, task) -> Job:
+def start_job(user, kind: str, params: dict, task, *, same_as: dict | None = None) -> Job:
     """Create the job and queue ``task`` for it once the transaction commits. Raises
-    :class:`JobAlreadyRunning` while the same job of this user is unfinished."""
-    key = params_key(params)
+    :class:`JobAlreadyRunning` while the same job of this user is unfinished: the same
+    ``params``, or the same ``same_as`` when given (the parameters that make two jobs
+    the same, e.g. an import's kind and file hash but not the file's name)."""
+    key = params_key(params if same_as is None else same_as)
     # A job left unfinished for longer than the broker would take to deliver it again
     # was lost (Redis restarted without its tasks): it no longer blocks a new start.
     stale = timezone.now() - datetime.timedelta(seconds=stale_after_seconds())
@@ -119,7 +126,7 @@ class JobTask(celery.Task):
         try:
             summary = self.run(job, *args, **kwargs)
         except JobFailed as exc:
-            _finish(job, Job.State.FAILED, error=str(exc))
+            _finish(job, Job.State.FAILED, error=str(exc), summary=exc.summary)
         except Exception:
             logger.exception("Job %s (%s) failed", job.pk, self.name)
             _finish(

@@ -44,7 +44,12 @@ class JobDetailView(ScopedQuerysetMixin, DetailView):
     select_related = ("owner",)
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "result_days": settings.JOB_RESULT_DAYS}
+        ctx = {**super().get_context_data(**kwargs), "result_days": settings.JOB_RESULT_DAYS}
+        if self.object.kind == Job.Kind.IMPORT:
+            from activities.import_views import job_context
+
+            ctx.update(job_context(self.request.user, self.object))
+        return ctx
 
     def get_template_names(self):
         # htmx polls the page for its status block only.

@@ -353,3 +353,96 @@ def test_a_job_started_on_one_web_process_is_followed_and_downloaded_on_another(
     )
     assert status == 200 and headers["Cache-Control"] == "private, no-store"
     assert content.decode().splitlines() == ["bulan;baris", "2024-01;1", "2024-02;1"]
+
+
+def test_an_import_is_checked_and_saved_by_the_worker(worker, client_for, pokja_a, site_a):
+    from activities.models import Activity, ImportBatch
+    from activities.tasks import upload_path
+    from kampungkb.storage import private_storage
+
+    from .test_imports import ACT, act_row
+
+    client = client_for(pokja_a)
+    rows = [ACT] + [act_row(site_a, f"Kegiatan {i}") for i in range(5)]
+    response = client.post(
+        reverse("coordination:import"),
+        {"kind": "activities", "file": f.xlsx_upload(rows, name="kegiatan.xlsx")},
+    )
+    check = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == check.get_absolute_url()
+    htmx = {"HX-Request": "true"}
+
+    def finished(job):
+        return "hx-trigger" not in client.get(job.get_absolute_url(), headers=htmx).content.decode()
+
+    wait_for(lambda: finished(check), what="the check job to end", log=worker["log"])
+    check.refresh_from_db()
+    assert (check.state, check.done, check.total) == (Job.State.DONE, 5, 5), check.error
+    assert not private_storage().exists(upload_path(check.pk))  # read by the worker, dropped
+    assert not Activity.objects.exists()
+    batch = ImportBatch.objects.get(pk=check.summary["batch"])
+    assert "Simpan 5 baris" in client.get(check.get_absolute_url()).content.decode()
+
+    response = client.post(reverse("coordination:import-commit", args=[batch.pk]))
+    save = Job.objects.exclude(pk=check.pk).get()
+    assert response["Location"] == save.get_absolute_url()
+    wait_for(lambda: finished(save), what="the save job to end", log=worker["log"])
+    save.refresh_from_db()
+    assert (save.state, save.summary) == (Job.State.DONE, {"batch": batch.pk, "created": 5})
+    assert "5 baris sudah disimpan." in client.get(save.get_absolute_url()).content.decode()
+    assert Activity.objects.filter(site=site_a, created_by=pokja_a).count() == 5
+    assert worker["log"].read_text().count("activities.import_job[") >= 4  # received, done ×2
+
+
+def test_an_import_save_killed_midway_is_run_again_from_the_start_never_half_saved(
+    worker, client_for, pokja_a, site_a
+):
+    from activities.models import Activity, ImportBatch
+
+    from .test_imports import ACT, act_row
+
+    client = client_for(pokja_a)
+    rows = [ACT] + [act_row(site_a, f"Kegiatan {i}") for i in range(1500)]
+    client.post(
+        reverse("coordination:import"),
+        {"kind": "activities", "file": f.xlsx_upload(rows, name="kegiatan.xlsx")},
+    )
+    check = Job.objects.get()
+    wait_for(
+        lambda: Job.objects.filter(pk=check.pk, state=Job.State.DONE).exists(),
+        what="the check job to end",
+        timeout=180,
+        log=worker["log"],
+    )
+    batch = ImportBatch.objects.get()
+    client.post(reverse("coordination:import-commit", args=[batch.pk]))
+    save = Job.objects.exclude(pk=check.pk).get()
+    # Once the save has reported progress (rows written in its open transaction), the
+    # process running it is killed: SIGKILL, no clean-up.
+    wait_for(
+        lambda: Job.objects.filter(pk=save.pk, done__gt=0).exists(),
+        what="the save to be under way",
+        timeout=120,
+        log=worker["log"],
+    )
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(worker["process"].pid)],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    assert children, "no pool process to kill"
+    for pid in children:
+        os.kill(int(pid), signal.SIGKILL)
+    assert Activity.objects.count() == 0  # the killed transaction saved nothing
+    # Delivered again (task_reject_on_worker_lost) and run from the start to its end.
+    wait_for(
+        lambda: Job.objects.filter(pk=save.pk).exclude(state__in=Job.UNFINISHED).exists(),
+        what="the save job to end after the kill",
+        timeout=180,
+        log=worker["log"],
+    )
+    save.refresh_from_db()
+    assert save.state == Job.State.DONE, save.error
+    assert save.summary == {"batch": batch.pk, "created": 1500}
+    assert Activity.objects.count() == 1500

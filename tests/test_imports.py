@@ -1,17 +1,20 @@
 """Spreadsheet imports: templates, the dry run with row/column errors in Indonesian, all or
 nothing commit attributed to its user, every bad file, and the same scope and validation
-as the forms."""
+as the forms. The check and the save run as jobs (eagerly here); each upload and save is
+followed to its job's page, which shows the import's outcome."""
 
 import datetime
 import io
 
 import pytest
+from django.test import TestCase
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from activities import imports
 from activities.forms import ActivityForm
 from activities.models import Activity, ImportBatch, OPDProgram, PokjaMember
+from jobs.models import Job
 
 from . import factories as f
 
@@ -38,13 +41,45 @@ def act_row(site, title="Posyandu remaja", day=None, **kw):
     return [row[h] for h in ACT]
 
 
+def _job_page(client, response):
+    """Follow a redirect to a job's page (the job ran eagerly on commit)."""
+    assert response.status_code == 302, response.content.decode()[:1500]
+    job = Job.objects.get(pk=int(response.url.rstrip("/").rsplit("/", 1)[1]))
+    assert response.url == job.get_absolute_url() and job.is_finished
+    page = client.get(response.url)
+    assert page.status_code == 200
+    return job, page.content.decode()
+
+
 def upload(client, kind, rows=None, content=None, name="kegiatan.xlsx"):
+    """Upload a file; returns its ImportBatch, with the check job and its page."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(
+            reverse("coordination:import"),
+            {"kind": kind, "file": f.xlsx_upload(rows, name=name, content=content)},
+        )
+    job, page = _job_page(client, response)
+    batch = ImportBatch.objects.get(pk=job.summary["batch"])
+    batch.job, batch.page = job, page
+    return batch
+
+
+def save(client, batch):
+    """Press "Save" on a checked import; returns the save job and its page."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(reverse("coordination:import-commit", args=[batch.pk]))
+    return _job_page(client, response)
+
+
+def refused_at_upload(client, content):
+    """An upload refused at once by the form (no job, no import): the page's text."""
     response = client.post(
         reverse("coordination:import"),
-        {"kind": kind, "file": f.xlsx_upload(rows, name=name, content=content)},
+        {"kind": "activities", "file": f.xlsx_upload(None, content=content)},
     )
-    assert response.status_code == 302, response.content.decode()[:1500]
-    return ImportBatch.objects.order_by("-pk").first()
+    assert response.status_code == 200
+    assert not Job.objects.exists() and not ImportBatch.objects.exists()
+    return response.content.decode()
 
 
 def errors_of(batch):
@@ -103,12 +138,14 @@ def test_dry_run_then_commit_saves_every_row_for_its_user(client_for, pokja_a, s
     batch = upload(client, "activities", rows)
     assert batch.status == "checked" and batch.row_count == 3 and batch.error_count == 0
     assert not Activity.objects.exists()  # a dry run saves nothing
-    page = client.get(batch.get_absolute_url()).content.decode()
-    assert "Semua 3 baris benar" in page and "Simpan 3 baris" in page
-    assert "Satu" in page
+    assert batch.job.state == "done" and batch.job.owner == pokja_a
+    for page in (batch.page, client.get(batch.get_absolute_url()).content.decode()):
+        assert "Semua 3 baris benar" in page and "Simpan 3 baris" in page
+        assert "Satu" in page
 
-    response = client.post(reverse("coordination:import-commit", args=[batch.pk]))
-    assert response.status_code == 302
+    job, page = save(client, batch)
+    assert job.state == "done" and job.params["step"] == "save"
+    assert "3 baris sudah disimpan." in page
     batch.refresh_from_db()
     assert batch.status == "committed" and batch.created_count == 3 and batch.content is None
     saved = Activity.objects.order_by("title")
@@ -140,9 +177,10 @@ def test_one_bad_row_saves_nothing_and_is_explained_like_the_form(client_for, po
     assert not form.is_valid()
     assert errors_of(batch) == [(3, "tanggal", form.errors["date"][0])]
     assert batch.status == "invalid" and batch.content is None
-    page = client_for(pokja_a).get(batch.get_absolute_url()).content.decode()
-    assert "tidak ada yang disimpan" in page
-    assert "Simpan" not in page.split("Kesalahan per baris dan kolom")[1]
+    assert batch.job.state == "failed"
+    for page in (batch.page, client_for(pokja_a).get(batch.get_absolute_url()).content.decode()):
+        assert "tidak ada yang disimpan" in page
+        assert "Simpan" not in page.split("Kesalahan per baris dan kolom")[1]
     assert not Activity.objects.exists()
 
 
@@ -150,7 +188,9 @@ def test_commit_checks_again_and_saves_nothing_if_a_row_became_invalid(client_fo
     client = client_for(pokja_a)
     batch = upload(client, "activities", [ACT, act_row(site_a, "A"), act_row(site_a, "B")])
     f.ActivityFactory(site=site_a, title="B", date=D(2024, 5, 10))  # recorded meanwhile
-    client.post(reverse("coordination:import-commit", args=[batch.pk]))
+    job, page = save(client, batch)
+    assert job.state == "failed"
+    assert "tidak ada yang disimpan" in page and "sudah ada di portal" in page
     batch.refresh_from_db()
     assert batch.status == "invalid"
     assert errors_of(batch) == [
@@ -225,7 +265,7 @@ def test_duplicated_rows(client_for, pokja_a, site_a):
 def test_a_file_imported_twice_is_refused_the_second_time(client_for, pokja_a, site_a):
     client = client_for(pokja_a)
     rows = [ACT, act_row(site_a, "Sekali")]
-    client.post(reverse("coordination:import-commit", args=[upload(client, "activities", rows).pk]))
+    save(client, upload(client, "activities", rows))
     again = upload(client, "activities", rows)
     assert again.status == "invalid"
     assert "sudah ada di portal" in again.errors[0]["message"]
@@ -325,22 +365,19 @@ def test_a_zip_bomb_is_too_large_once_unpacked_not_a_non_workbook(client_for, po
     # 101 MB of zeros in a part: the upload is about 100 KB.
     content = _workbook_with({"xl/sharedStrings.xml": 101 << 20})
     assert len(content) < 200_000
-    batch = upload(client_for(pokja_a), "activities", content=content)
-    assert batch.status == "invalid"
-    assert batch.file_error == (
-        "Berkas terlalu besar setelah dibuka: 101 MB (batasnya 100 MB)." + ADVICE
-    )
-    page = client_for(pokja_a).get(reverse("coordination:import-detail", args=[batch.pk]))
-    assert "Berkas terlalu besar setelah dibuka" in page.content.decode()
+    # Refused at once by the upload form (from the zip's directory), before any job.
+    page = refused_at_upload(client_for(pokja_a), content)
+    assert "Berkas terlalu besar setelah dibuka: 101 MB (batasnya 100 MB)." + ADVICE in page
+    # And by the import itself, should such a file reach it.
+    with pytest.raises(imports.FileRefused, match="101 MB"):
+        imports.check_file(content)
 
 
 def test_a_part_that_grows_a_thousand_times_is_refused(client_for, pokja_a):
     content = _workbook_with({"xl/sharedStrings.xml": 20 << 20})  # under the total limit
-    batch = upload(client_for(pokja_a), "activities", content=content)
-    assert batch.file_error.startswith(
-        "Berkas terlalu besar setelah dibuka: salah satu bagiannya membesar dari "
-    )
-    assert batch.file_error.endswith("KB menjadi 20 MB." + ADVICE)
+    page = refused_at_upload(client_for(pokja_a), content)
+    assert "Berkas terlalu besar setelah dibuka: salah satu bagiannya membesar dari " in page
+    assert "KB menjadi 20 MB." + ADVICE in page
 
 
 def test_a_workbook_with_thousands_of_parts_is_too_large_once_unpacked(client_for, pokja_a):
@@ -349,11 +386,11 @@ def test_a_workbook_with_thousands_of_parts_is_too_large_once_unpacked(client_fo
     content = _workbook_with({}, count=2000)
     parts = len(zipfile.ZipFile(io.BytesIO(content)).infolist())
     assert parts > 2000
-    batch = upload(client_for(pokja_a), "activities", content=content)
-    assert batch.file_error == (
+    page = refused_at_upload(client_for(pokja_a), content)
+    assert (
         f"Berkas terlalu besar setelah dibuka: berisi 2.00{parts - 2000} bagian (batasnya 500)."
         + ADVICE
-    )
+    ) in page
 
 
 def test_an_empty_upload_is_refused_by_the_form(client_for, pokja_a):
@@ -363,7 +400,7 @@ def test_an_empty_upload_is_refused_by_the_form(client_for, pokja_a):
     )
     assert response.status_code == 200
     assert "Berkas yang dikirimkan kosong." in response.content.decode()
-    assert not ImportBatch.objects.exists()
+    assert not ImportBatch.objects.exists() and not Job.objects.exists()
 
 
 def test_a_damaged_workbook_is_refused_without_a_500(client_for, pokja_a, site_a):
@@ -502,7 +539,7 @@ def test_ketua_imports_members(client_for, pokja_a, site_a):
     client = client_for(pokja_a)
     batch = upload(client, "members", rows, name="anggota.xlsx")
     assert batch.status == "checked", batch.errors
-    client.post(reverse("coordination:import-commit", args=[batch.pk]))
+    save(client, batch)
     sari = PokjaMember.objects.get(name="Ibu Sari")
     assert (sari.site, sari.position, sari.phone) == (site_a, "sekretaris", "081234567890")
     assert sari.history.get().history_user == pokja_a
@@ -543,7 +580,7 @@ def test_coordinator_imports_programs_for_their_agency_only(
     assert got[1] == (4, "—", "Tanggal selesai tidak boleh sebelum tanggal mulai.")
     assert not OPDProgram.objects.exists()
     ok = upload(client_for(opd_x), "programs", [PROG, rows[1]], name="program.xlsx")
-    client_for(opd_x).post(reverse("coordination:import-commit", args=[ok.pk]))
+    save(client_for(opd_x), ok)
     program = OPDProgram.objects.get()
     assert program.opd == opd_x_agency and set(program.sites.all()) == {site_a, site_b}
     assert program.created_by == opd_x
@@ -551,7 +588,7 @@ def test_coordinator_imports_programs_for_their_agency_only(
 
 def test_coordinator_imports_activities_their_agency_ran(client_for, opd_x, opd_x_agency, site_b):
     batch = upload(client_for(opd_x), "activities", [ACT, act_row(site_b, "Penyuluhan DX")])
-    client_for(opd_x).post(reverse("coordination:import-commit", args=[batch.pk]))
+    save(client_for(opd_x), batch)
     activity = Activity.objects.get()
     assert activity.recorded_by_opd == opd_x_agency
     assert opd_x_agency in activity.agencies.all()
