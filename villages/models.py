@@ -133,6 +133,32 @@ class Kelurahan(ChoiceLabelsMixin, models.Model):
         return self.name
 
 
+class Boundary(models.Model):
+    """A region's outline as a GeoJSON geometry (Polygon/MultiPolygon, WGS 84), keyed by its
+    Kemendagri code; loaded by villages.boundaries. A JSON field, so no PostGIS is needed
+    and SQLite keeps working; its own table rather than a field on the regions, so the
+    3–30 KB of coordinates do not ride along every select_related of a site's region."""
+
+    class Level(models.TextChoices):
+        KOTA = "kota", _("City/regency")
+        KECAMATAN = "kecamatan", _("Kecamatan")
+        KELURAHAN = "kelurahan", _("Kelurahan")
+
+    code = models.CharField(_("Kemendagri code"), max_length=13, unique=True)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    geometry = models.JSONField(_("boundary"))
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("boundary")
+        verbose_name_plural = _("boundaries")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
+
+
 class AreaAssignment(models.Model):
     """A read-only viewer of one kecamatan (Camat's office) or one kelurahan (Lurah's)."""
 
