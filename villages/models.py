@@ -354,10 +354,27 @@ class KampungKB(ChoiceLabelsMixin, models.Model):
                     "min_lng": kota.min_longitude,
                     "max_lng": kota.max_longitude,
                 }
+            elif not self.kelurahan_inside(self.latitude, self.longitude):
+                errors["latitude"] = _("The location is outside %(kind)s %(name)s.") % {
+                    "kind": self.kelurahan.get_kind_display(),
+                    "name": self.kelurahan.name,
+                }
         if self.coverage == self.Coverage.RW and not self.rw_text:
             errors["rw_text"] = _("Name the RW this site covers.")
         if errors:
             raise ValidationError(errors)
+
+    def kelurahan_inside(self, lat, lng) -> bool:
+        """Whether (lat, lng) lies inside the site's kelurahan polygon (True while the
+        kelurahan has no boundary loaded: the city's bounding box is then the only check)."""
+        from .boundaries import contains
+
+        geometry = (
+            Boundary.objects.filter(code=self.kelurahan.code)
+            .values_list("geometry", flat=True)
+            .first()
+        )
+        return contains(geometry, lat, lng)
 
     # Current snapshots (the newest row of each kind). Views prefetch instead where they
     # list many sites; see KampungKBQuerySet users.
