@@ -9,6 +9,8 @@ outlines are the union of their kelurahan, computed here once, not on each reque
 Used by a data migration and by ``manage.py load_boundaries``.
 """
 
+import gzip
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,6 +205,10 @@ def load(text: str, apps=None) -> LoadResult:
             codes = Kelurahan.objects.filter(kecamatan__kota=kota).values("code")
             _save_outline(Boundary, kota.code, "kota", codes)
             result.kota += 1
+        # Forgotten now (this process, this connection) and again once an outer
+        # transaction commits, so no other process rebuilds it from the old rows meanwhile.
+        transaction.on_commit(forget_payload)
+    forget_payload()
     return result
 
 
@@ -229,3 +235,73 @@ def representative_point(boundary: dict) -> tuple[float, float]:
     crescent-shaped kelurahan), as (lat, lng) rounded to 6 decimals like the site fields."""
     point = shape(boundary).representative_point()
     return round(point.y, 6), round(point.x, 6)
+
+
+# --------------------------------------------------------------------------------------
+# The map's boundaries file, built once and kept in the cache
+# --------------------------------------------------------------------------------------
+PAYLOAD_CACHE_KEY = "maps:boundaries:1"
+
+
+@dataclass
+class Payload:
+    version: str
+    body: bytes
+    gzipped: bytes
+    # [(kelurahan code, name, kecamatan code, kecamatan name)], in code order: the map's
+    # equivalent table reads the names from here without a query.
+    kelurahan: list
+
+
+def payload() -> Payload:
+    """The kelurahan polygons and kecamatan outlines as one GeoJSON FeatureCollection,
+    versioned by a hash of its bytes. Two queries when the cache is cold, none after;
+    ``load()`` forgets it once its transaction commits."""
+    from django.core.cache import cache
+
+    cached = cache.get(PAYLOAD_CACHE_KEY)
+    if cached is not None:
+        return cached
+    from .models import Boundary, Kecamatan, Kelurahan
+
+    names = {
+        code: (name, kec_code, kec_name)
+        for code, name, kec_code, kec_name in Kelurahan.objects.values_list(
+            "code", "name", "kecamatan__code", "kecamatan__name"
+        )
+    }
+    kecamatan = dict(Kecamatan.objects.values_list("code", "name"))
+    features, rows = [], []
+    for code, level, geometry in Boundary.objects.filter(
+        level__in=("kelurahan", "kecamatan")
+    ).values_list("code", "level", "geometry"):
+        if level == "kelurahan" and code in names:
+            name, kec_code, kec_name = names[code]
+            properties = {"level": level, "name": name, "kec": kec_code}
+            rows.append((code, name, kec_code, kec_name))
+        elif level == "kecamatan":
+            properties = {"level": level, "name": kecamatan.get(code, code)}
+        else:
+            continue
+        features.append(
+            {"type": "Feature", "id": code, "properties": properties, "geometry": geometry}
+        )
+    body = json.dumps(
+        {"type": "FeatureCollection", "features": features},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+    result = Payload(
+        version=hashlib.sha256(body).hexdigest()[:12],
+        body=body,
+        gzipped=gzip.compress(body, compresslevel=9, mtime=0),
+        kelurahan=rows,
+    )
+    cache.set(PAYLOAD_CACHE_KEY, result, None)
+    return result
+
+
+def forget_payload():
+    from django.core.cache import cache
+
+    cache.delete(PAYLOAD_CACHE_KEY)
