@@ -73,7 +73,12 @@
   }
 
   function draw(container, boundaries, values, site) {
-    var map = L.map(container, { zoomSnap: 0.25, attributionControl: !!container.dataset.tiles });
+    // No fade: a popup is readable (and its contrast measurable) as soon as it opens.
+    var map = L.map(container, {
+      zoomSnap: 0.25,
+      fadeAnimation: false,
+      attributionControl: !!container.dataset.tiles,
+    });
     if (container.dataset.tiles) {
       L.tileLayer(container.dataset.tiles, {
         attribution: container.dataset.attribution || "",
@@ -95,7 +100,11 @@
           return styleFor(f, values);
         },
         onEachFeature: function (f, path) {
-          if (f.properties.level !== "kelurahan" || !values) return;
+          if (f.properties.level !== "kelurahan") return;
+          path.on("add", function () {
+            path.getElement().setAttribute("data-code", f.id);
+          });
+          if (!values) return;
           path.bindPopup(popup(f, values.kelurahan[f.id], values));
           path.bindTooltip(f.properties.name, { sticky: true });
         },
@@ -106,15 +115,16 @@
       if (l.feature.properties.level === "kecamatan") l.bringToFront();
     });
     var bounds = layer.getBounds();
-    if (site && site.lat !== null) {
-      var point = L.circleMarker([site.lat, site.lng], {
+    var hasPoint = site && site.lat !== null;
+    if (hasPoint) bounds.extend(L.latLng(site.lat, site.lng));
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
+    if (hasPoint) {
+      // Added once the map has a view (a circle marker projects itself when added).
+      L.circleMarker([site.lat, site.lng], {
         radius: 7, color: "#fff", weight: 2, fillColor: "#d63384", fillOpacity: 1,
         className: "kkb-site-point",
-      }).addTo(map);
-      point.bindTooltip(site.name);
-      bounds.extend(point.getLatLng());
+      }).bindTooltip(site.name).addTo(map);
     }
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
     container.kkbMap = map;
     container.dataset.ready = "1";
   }
@@ -128,7 +138,8 @@
       .then(function (answers) {
         draw(container, answers[0], answers[1] || null, site);
       })
-      .catch(function () {
+      .catch(function (error) {
+        if (window.console) console.error("map " + container.id + ": " + error);
         container.dataset.ready = "error";
         container.textContent = container.getAttribute("data-error") || "";
       });
