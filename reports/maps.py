@@ -63,8 +63,12 @@ def site_rows(user, month: datetime.date | None, public=False):
     that month) and that month's report date: one query (a LEFT JOIN on the month's
     quality row). ``public``: every active site, for the landing page (name and class)."""
     sites = KampungKB.objects.public() if public else KampungKB.objects.visible_to(user)
+    # Only the cities whose boundaries are loaded (Tangsel): the map cannot show the rest,
+    # and a national installation's 83,000 sites must not ride along (a national map by
+    # kecamatan is later work).
+    kota_codes = {code[:5] for code, *_rest in payload().kelurahan}
     return list(
-        sites.filter(is_active=True)
+        sites.filter(is_active=True, kelurahan__kecamatan__kota__code__in=kota_codes)
         .annotate(
             score=FilteredRelation("quality_scores", condition=Q(quality_scores__period=month))
         )

@@ -121,8 +121,16 @@ def values(client, user, month=MONTH):
 
 
 def test_dinas_values_colour_every_site_with_its_class_and_report(client, world):
+    # A site of a city without boundaries (Kota Tangerang): not on the map.
+    kota = f.KotaFactory(code="36.71", name="Kota Tangerang")
+    kecamatan = f.KecamatanFactory(kota=kota, code="36.71.01")
+    elsewhere = f.KampungKBFactory(
+        kelurahan=f.KelurahanFactory(kecamatan=kecamatan, code="36.71.01.1001")
+    )
     data = values(client, world["dinas"])
     assert data["area"] is None
+    assert set(data["kelurahan"]) == {CILENGGANG, PAMULANG_BARAT}
+    assert elsewhere.kelurahan.code not in data["kelurahan"]
     assert data["kelurahan"][CILENGGANG]["class"] == 4
     site = data["kelurahan"][CILENGGANG]["sites"][0]
     assert site["name"] == "Kampung KB Cilenggang <b>Asri</b>"  # text: map.js never parses it
@@ -181,6 +189,7 @@ def sql_of(client, url):
 def test_values_query_count_does_not_grow_with_sites(client, world, role, queries):
     client.force_login(world[role])
     url = reverse("maps:values") + "?bulan=2025-06"
+    payload()  # the boundaries, built once per installation
     before = sql_of(client, url)
     for code in ("36.74.06.1002", "36.74.06.1003", "36.74.01.1001"):
         score(f.KampungKBFactory(kelurahan=Kelurahan.objects.get(code=code)), 3)
