@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from kampungkb.scopes import get_scope
-from villages.boundaries import payload
+from villages.boundaries import meta, payload
 from villages.models import KampungKB
 
 from .periods import MonthError, latest_scored_month, month_param, parse_month
@@ -55,7 +55,7 @@ def boundaries(request):
 
 
 def boundaries_url() -> str:
-    return f"{reverse('maps:boundaries')}?v={payload().version}"
+    return f"{reverse('maps:boundaries')}?v={meta().version}"
 
 
 def site_rows(user, month: datetime.date | None, public=False):
@@ -66,7 +66,7 @@ def site_rows(user, month: datetime.date | None, public=False):
     # Only the cities whose boundaries are loaded (Tangsel): the map cannot show the rest,
     # and a national installation's 83,000 sites must not ride along (a national map by
     # kecamatan is later work).
-    kota_codes = {code[:5] for code, *_rest in payload().kelurahan}
+    kota_codes = {code[:5] for code, *_rest in meta().kelurahan}
     return list(
         sites.filter(is_active=True, kelurahan__kecamatan__kota__code__in=kota_codes)
         .annotate(
@@ -127,6 +127,7 @@ def values(user, month: datetime.date | None, public=False) -> dict:
             "no_site": _("no Kampung KB yet"),
             "report": _("Monthly report"),
             "outside": _("outside your area"),
+            "kel": _("Kel."),
         },
     }
 
@@ -178,7 +179,7 @@ def table_rows(data: dict) -> list[dict]:
     kelurahan of the user's area, in code order, with its sites."""
     area = set(data["area"]) if data["area"] is not None else None
     rows = []
-    for code, name, _kec_code, kec_name in payload().kelurahan:
+    for code, name, _kec_code, kec_name in meta().kelurahan:
         if area is not None and code not in area:
             continue
         entry = data["kelurahan"].get(code)
@@ -220,7 +221,7 @@ def site_panels(request, scope, site):
 
 
 def site_map(site) -> dict:
-    data = payload()
+    data = meta()
     return {
         "map": map_context(
             None,

@@ -241,21 +241,34 @@ def representative_point(boundary: dict) -> tuple[float, float]:
 # The map's boundaries file, built once and kept in the cache
 # --------------------------------------------------------------------------------------
 PAYLOAD_CACHE_KEY = "maps:boundaries:1"
+# The version and names alone (a few KB): what a page needs, without the 250 KB body.
+META_CACHE_KEY = "maps:boundaries-meta:1"
 
 
 @dataclass
-class Payload:
+class Meta:
     version: str
-    body: bytes
-    gzipped: bytes
     # [(kelurahan code, name, kecamatan code, kecamatan name)], in code order: the map's
     # equivalent table reads the names from here without a query.
     kelurahan: list
 
 
+@dataclass
+class Payload(Meta):
+    body: bytes = b""
+    gzipped: bytes = b""
+
+
+def meta() -> Meta:
+    from django.core.cache import cache
+
+    cached = cache.get(META_CACHE_KEY)
+    return cached if cached is not None else payload()
+
+
 def payload() -> Payload:
     """The kelurahan polygons and kecamatan outlines as one GeoJSON FeatureCollection,
-    versioned by a hash of its bytes. Two queries when the cache is cold, none after;
+    versioned by a hash of its bytes. Three queries when the cache is cold, none after;
     ``load()`` forgets it once its transaction commits."""
     from django.core.cache import cache
 
@@ -291,17 +304,21 @@ def payload() -> Payload:
         separators=(",", ":"),
         ensure_ascii=False,
     ).encode()
+    version = hashlib.sha256(body).hexdigest()[:12]
     result = Payload(
-        version=hashlib.sha256(body).hexdigest()[:12],
+        version=version,
+        kelurahan=rows,
         body=body,
         gzipped=gzip.compress(body, compresslevel=9, mtime=0),
-        kelurahan=rows,
     )
-    cache.set(PAYLOAD_CACHE_KEY, result, None)
+    cache.set_many(
+        {PAYLOAD_CACHE_KEY: result, META_CACHE_KEY: Meta(version=version, kelurahan=rows)},
+        None,
+    )
     return result
 
 
 def forget_payload():
     from django.core.cache import cache
 
-    cache.delete(PAYLOAD_CACHE_KEY)
+    cache.delete_many([PAYLOAD_CACHE_KEY, META_CACHE_KEY])

@@ -31,7 +31,7 @@
 
   function popup(feature, entry, values) {
     var box = el("div");
-    box.appendChild(el("strong", "Kel. " + feature.properties.name));
+    box.appendChild(el("strong", values.labels.kel + " " + feature.properties.name));
     if (values.area && values.area.indexOf(feature.id) < 0) {
       box.appendChild(el("div", values.labels.outside, "text-body-secondary"));
       return box;
