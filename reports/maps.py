@@ -22,14 +22,13 @@ from kampungkb.scopes import get_scope
 from villages.boundaries import meta, payload
 from villages.models import KampungKB
 
+from .dashboard import CLASS_COLORS as DASHBOARD_CLASS_COLORS
 from .periods import MonthError, latest_scored_month, month_param, parse_month
 from .quality import QualityClass
 
-# The class badges' colours (reports.dashboard.CLASS_COLORS, Bootstrap secondary, info,
-# primary, success); a kelurahan without a site is a light grey with a dashed edge.
-CLASS_COLORS = {1: "#6c757d", 2: "#0dcaf0", 3: "#0d6efd", 4: "#198754"}
-NO_SITE_COLOR = "#e9ecef"
-NOT_SCORED_COLOR = "#ffffff"
+# The class badges' colours, as on the dashboard's charts (static/css/map.css repeats
+# them for the legend); map.js draws a kelurahan without a site light grey and dashed.
+CLASS_COLORS = dict(enumerate(DASHBOARD_CLASS_COLORS, start=1))
 BOUNDARIES_MAX_AGE = 365 * 24 * 60 * 60
 
 
