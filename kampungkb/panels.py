@@ -17,9 +17,10 @@ PROVIDERS = {
         "activities.dashboard.panels",
         "activities.coordination_panels.dashboard_panels",
         "reports.dashboard.panels",
+        "reports.maps.dashboard_panels",
     ],
     # Public pages: anonymous visitors; panels must show no personal data.
-    "landing": ["activities.public.landing_panels"],
+    "landing": ["activities.public.landing_panels", "reports.maps.landing_panels"],
     # kwargs: site=<KampungKB> (an active site)
     "public_site": ["activities.public.site_panels"],
     # kwargs: site=<KampungKB>
@@ -27,6 +28,7 @@ PROVIDERS = {
         "activities.site_panels.panels",
         "activities.coordination_panels.site_panels",
         "reports.site_panels.panels",
+        "reports.maps.site_panels",
     ],
 }
 

@@ -25,6 +25,7 @@ from . import downloads
 from .charts import chart
 from .columns import ACTIVITY_COLUMNS, CLASSIFICATION_COLUMNS, render_rows
 from .forms import ActivityReportFilterForm, ClassificationFilterForm, asks_for_hidden_area
+from .maps import map_panel
 from .models import QualityScore
 from .periods import MonthError, latest_scored_month, month_param, parse_month
 from .quality import INDEX_LABELS, INDICATORS, QualityClass
@@ -102,6 +103,9 @@ class ClassificationView(ClassificationMixin, ListView):
             query=self.request.GET.urlencode(),
             classes=QualityClass,
         )
+        if self.month_value and ctx["page_obj"].number == 1:
+            # The month's choropleth of the user's scope (not narrowed by the filters).
+            ctx["map"] = map_panel(self.request.user, self.month_value)
         return ctx
 
 

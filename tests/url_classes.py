@@ -98,6 +98,10 @@ CLASSIFICATION = {
     "villages:population-create": Rule(SITE_MANAGE, site_pk="site"),
     "villages:kkbpk-create": Rule(SITE_MANAGE, site_pk="site"),
     "public:site-detail": Rule(PUBLIC_SITE, pk="site"),
+    # Maps: the boundaries are public geography; the values list only the user's sites.
+    "maps:boundaries": Rule(PUBLIC),
+    "maps:public-values": Rule(PUBLIC),
+    "maps:values": Rule(LOGIN_LIST),
     "media/<path:path>": Rule(DEBUG_MEDIA),
     # Admin pages that belong to no ModelAdmin.
     "admin:index": Rule(ADMIN_STAFF),

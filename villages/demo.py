@@ -15,9 +15,11 @@ from django.utils import timezone
 from activities.models import OPD, PokjaMember
 from kampungkb.scopes import DINAS_GROUP, OPD_GROUP, VIEWER_GROUP
 
+from .boundaries import representative_point
 from .models import (
     AGE_KEYS,
     AreaAssignment,
+    Boundary,
     KampungKB,
     Kecamatan,
     Kelurahan,
@@ -308,6 +310,12 @@ def seed(stdout=None):
                 "is_demo": True,
             },
         )
+        if site.latitude is None:
+            # A point surely inside its kelurahan (deterministic), so the maps show it.
+            boundary = Boundary.objects.filter(code=kel.code).first()
+            if boundary:
+                site.latitude, site.longitude = representative_point(boundary.geometry)
+                site.save(update_fields=["latitude", "longitude"])
         sites.append((site, strength, trend))
 
     profiles, populations, figures = [], [], []

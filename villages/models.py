@@ -133,6 +133,32 @@ class Kelurahan(ChoiceLabelsMixin, models.Model):
         return self.name
 
 
+class Boundary(models.Model):
+    """A region's outline as a GeoJSON geometry (Polygon/MultiPolygon, WGS 84), keyed by its
+    Kemendagri code; loaded by villages.boundaries. A JSON field, so no PostGIS is needed
+    and SQLite keeps working; its own table rather than a field on the regions, so the
+    3–30 KB of coordinates do not ride along every select_related of a site's region."""
+
+    class Level(models.TextChoices):
+        KOTA = "kota", _("City/regency")
+        KECAMATAN = "kecamatan", _("Kecamatan")
+        KELURAHAN = "kelurahan", _("Kelurahan")
+
+    code = models.CharField(_("Kemendagri code"), max_length=13, unique=True)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    geometry = models.JSONField(_("boundary"))
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("boundary")
+        verbose_name_plural = _("boundaries")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
+
+
 class AreaAssignment(models.Model):
     """A read-only viewer of one kecamatan (Camat's office) or one kelurahan (Lurah's)."""
 
@@ -328,10 +354,27 @@ class KampungKB(ChoiceLabelsMixin, models.Model):
                     "min_lng": kota.min_longitude,
                     "max_lng": kota.max_longitude,
                 }
+            elif not self.kelurahan_inside(self.latitude, self.longitude):
+                errors["latitude"] = _("The location is outside %(kind)s %(name)s.") % {
+                    "kind": self.kelurahan.get_kind_display(),
+                    "name": self.kelurahan.name,
+                }
         if self.coverage == self.Coverage.RW and not self.rw_text:
             errors["rw_text"] = _("Name the RW this site covers.")
         if errors:
             raise ValidationError(errors)
+
+    def kelurahan_inside(self, lat, lng) -> bool:
+        """Whether (lat, lng) lies inside the site's kelurahan polygon (True while the
+        kelurahan has no boundary loaded: the city's bounding box is then the only check)."""
+        from .boundaries import contains
+
+        geometry = (
+            Boundary.objects.filter(code=self.kelurahan.code)
+            .values_list("geometry", flat=True)
+            .first()
+        )
+        return contains(geometry, lat, lng)
 
     # Current snapshots (the newest row of each kind). Views prefetch instead where they
     # list many sites; see KampungKBQuerySet users.

@@ -6,6 +6,7 @@ Every value a deployment changes comes from an environment variable (see README,
 
 import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -201,12 +202,25 @@ SESSION_COOKIE_HTTPONLY = True
 # Content-Security-Policy (django-csp 4): scripts and styles only from this server, no inline
 # code or style attributes anywhere (templates follow rule 7 of the brief); images may be
 # data: URIs because Bootstrap's CSS draws its icons (select arrow, close button) that way.
+# Maps are vector-only by default (the kelurahan boundaries are the map: no internet
+# needed). An installation with a tile server sets its URL template, e.g.
+# https://tiles.example.go.id/{z}/{x}/{y}.png, and the attribution its licence requires;
+# the tile server's origin is then allowed as an image source.
+MAP_TILE_URL = env("MAP_TILE_URL", default="")
+MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="")
+_MAP_TILE_ORIGIN = (
+    # Leaflet's {s} subdomains (a., b., c.) become a CSP wildcard.
+    "{0.scheme}://{0.netloc}".format(urlsplit(MAP_TILE_URL.replace("{s}", "*")))
+    if MAP_TILE_URL
+    else None
+)
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:"] + ([_MAP_TILE_ORIGIN] if _MAP_TILE_ORIGIN else []),
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],
