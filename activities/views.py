@@ -436,22 +436,31 @@ class ActivityTransitionView(View):
 # --------------------------------------------------------------------------------------
 def _photo_response(request, photo, size, *, public):
     field = photo.thumbnail if size == "thumb" and photo.thumbnail else photo.image
+    if not field:
+        raise Http404
+    headers = {
+        # A stored name is random and never reused for other content: it is the version.
+        "ETag": quote_etag(hashlib.sha256(field.name.encode()).hexdigest()[:32]),
+        # A scoped photo is asked for again on every view (the scope check runs, then 304
+        # if unchanged): no proxy keeps it and the browser never shows it without the
+        # server's consent, e.g. after logging out. Public photos may be shared for an hour.
+        "Cache-Control": "public, max-age=3600" if public else "private, no-cache",
+    }
+    # Answered before the file is opened: a FileResponse made and closed unsent would send
+    # request_finished mid-request, and Django would close the database connection
+    # (inside ATOMIC_REQUESTS' transaction).
+    not_modified = get_conditional_response(request, etag=headers["ETag"])
+    if not_modified is not None:
+        for name, value in headers.items():
+            not_modified[name] = value
+        return not_modified
     try:
         handle = field.open("rb")
     except (FileNotFoundError, ValueError):
         raise Http404 from None
-    response = FileResponse(handle, content_type="image/jpeg")
+    response = FileResponse(handle, content_type="image/jpeg", headers=headers)
     response["Content-Disposition"] = f'inline; filename="foto-{photo.pk}.jpg"'
-    # A stored name is random and never reused for other content: it is the version.
-    response["ETag"] = quote_etag(hashlib.sha256(field.name.encode()).hexdigest()[:32])
-    # A scoped photo is asked for again on every view (the scope check runs, then 304 if
-    # unchanged): no proxy keeps it and the browser never shows it without the server's
-    # consent, e.g. after logging out. Public photos may be shared for an hour.
-    response["Cache-Control"] = "public, max-age=3600" if public else "private, no-cache"
-    conditional = get_conditional_response(request, etag=response["ETag"], response=response)
-    if conditional is not response:
-        response.close()
-    return conditional
+    return response
 
 
 @require_GET
