@@ -10,11 +10,13 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import FilteredRelation, Q
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.formats import date_format
+from django.utils.html import _json_script_escapes
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -29,6 +31,20 @@ from .quality import QualityClass
 # The class badges' colours, as on the dashboard's charts (static/css/map.css repeats
 # them for the legend); map.js draws a kelurahan without a site light grey and dashed.
 CLASS_COLORS = dict(enumerate(DASHBOARD_CLASS_COLORS, start=1))
+
+
+class MapJSONEncoder(DjangoJSONEncoder):
+    """``<``, ``>`` and ``&`` written as ``\\u003C``… (as ``json_script`` does): a site's
+    name typed by a Pokja never appears as markup in a response, whatever reads it."""
+
+    def encode(self, o):
+        return super().encode(o).translate(_json_script_escapes)
+
+
+def map_json(data) -> JsonResponse:
+    return JsonResponse(data, encoder=MapJSONEncoder)
+
+
 BOUNDARIES_MAX_AGE = 365 * 24 * 60 * 60
 
 
@@ -145,7 +161,7 @@ def values_view(request):
     month, error = _month(request)
     if error:
         return error
-    return JsonResponse(values(request.user, month))
+    return map_json(values(request.user, month))
 
 
 @require_safe
@@ -154,7 +170,7 @@ def public_values(request):
     """The landing page's map: every active site's name and latest class, nothing else
     (no report dates, no points)."""
     month = latest_scored_month()
-    response = JsonResponse(values(None, month, public=True))
+    response = map_json(values(None, month, public=True))
     patch_cache_control(response, public=True, max_age=300)
     return response
 

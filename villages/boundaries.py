@@ -17,6 +17,7 @@ from pathlib import Path
 
 import shapely
 from django.db import transaction
+from django.utils.html import _json_script_escapes
 from django.utils.translation import gettext as _
 from shapely.geometry import shape
 
@@ -299,11 +300,15 @@ def payload() -> Payload:
         features.append(
             {"type": "Feature", "id": code, "properties": properties, "geometry": geometry}
         )
-    body = json.dumps(
-        {"type": "FeatureCollection", "features": features},
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
+    body = (
+        json.dumps(
+            {"type": "FeatureCollection", "features": features},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        .translate(_json_script_escapes)  # names as data, never markup (as json_script)
+        .encode()
+    )
     version = hashlib.sha256(body).hexdigest()[:12]
     result = Payload(
         version=version,

@@ -133,7 +133,7 @@ class Kelurahan(ChoiceLabelsMixin, models.Model):
         return self.name
 
 
-class Boundary(models.Model):
+class Boundary(ChoiceLabelsMixin, models.Model):
     """A region's outline as a GeoJSON geometry (Polygon/MultiPolygon, WGS 84), keyed by its
     Kemendagri code; loaded by villages.boundaries. A JSON field, so no PostGIS is needed
     and SQLite keeps working; its own table rather than a field on the regions, so the

@@ -92,6 +92,10 @@ def login(page, demo):
         page.get_by_label("Sandi").fill(DEMO_PASSWORD)
         page.get_by_role("button", name="Masuk").click()
         page.wait_for_url(f"{demo.url}/dasbor/")
+        # The dashboard's map fetches its data after the page has loaded. On SQLite the
+        # live server shares the test's database connection: a test that queries while
+        # such a request commits makes SQLite refuse the commit. Let them finish first.
+        page.wait_for_load_state("networkidle")
         return page
 
     return do
