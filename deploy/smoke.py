@@ -372,7 +372,7 @@ def http_checks(port, password, static_root, say):
         expect_status(response, 200, f"GET {path}")
         expect(body, f"{path} is empty")
         expect(
-            re.search(r"\.[0-9a-f]{12}\.(css|js|map|md)$|/LICENSE\.[0-9a-f]{12}$", path),
+            re.search(r"\.[0-9a-f]{12}(\.[A-Za-z0-9]+)?$", path),  # name.<hash>.ext
             f"{path} is not a hashed (manifest) name",
         )
     expect(len(assets) >= 6, f"only {len(assets)} assets found in the pages")
